@@ -1,0 +1,41 @@
+//! The pure engine: one snapshot in, one target report out. No I/O, no clock, cannot fail —
+//! drift is data, so a missing output or a deleted subnet is a finding, not an error.
+
+use crate::report::{Coverage, NotChecked, StackInfo, TargetReport, TargetStatus, sort_findings};
+use crate::rules::{ALL, Context, Outcome};
+use crate::snapshot::Snapshot;
+
+/// Audits one cluster: runs every rule of [`crate::rules::ALL`] and sorts the findings.
+#[must_use]
+pub fn audit(snapshot: &Snapshot) -> TargetReport {
+    let ctx = Context::new(snapshot);
+    let mut findings = Vec::new();
+    let mut coverage = Coverage::default();
+    for rule in ALL {
+        match rule.check(&ctx) {
+            Outcome::Checked(mut found) => {
+                coverage.checked.push(rule.slug.to_owned());
+                findings.append(&mut found);
+            }
+            Outcome::NotChecked(reason) => coverage.not_checked.push(NotChecked {
+                rule: rule.slug.to_owned(),
+                reason,
+            }),
+        }
+    }
+    sort_findings(&mut findings);
+    TargetReport {
+        cluster: snapshot.cluster.name.clone(),
+        region: snapshot.effective_region().map(str::to_owned),
+        source: snapshot.source.clone(),
+        status: TargetStatus::Audited,
+        error: None,
+        stack: ctx.discovery.stack.map(|s| StackInfo {
+            name: s.stack_name.clone(),
+            status: s.stack_status.clone(),
+            eksctl_version: s.eksctl_version().map(str::to_owned),
+        }),
+        coverage,
+        findings,
+    }
+}

@@ -1,0 +1,42 @@
+//! # drift-core
+//!
+//! The engine behind `eksdrift`: it compares what an eksctl cluster stack's outputs say about
+//! the cluster's network layout (VPC, subnets, security groups) with the live EKS cluster and
+//! EC2, and reports every inconsistency as a typed [`Finding`].
+//!
+//! The engine is a pure function, [`audit`], from a [`Snapshot`] to a [`TargetReport`]. Bring
+//! your own snapshot, read one from a capture bundle with [`bundle::read_bundle`], or collect
+//! one live with the `aws` feature's collector. The library never prints.
+//!
+//! ```
+//! use drift_core::{audit, snapshot::{Cluster, Snapshot}};
+//!
+//! let snapshot = Snapshot {
+//!     source: "example".into(),
+//!     region: Some("us-west-2".into()),
+//!     stacks: vec![],
+//!     cluster: Cluster { name: "prod".into(), status: Some("ACTIVE".into()), ..Cluster::default() },
+//!     subnets: vec![],
+//!     security_groups: None,
+//!     template: None,
+//!     stack_resources: None,
+//! };
+//! let report = audit(&snapshot);
+//! // No eksctl stack: EKD101, and the stack rules say why they did not run.
+//! assert_eq!(report.findings[0].code, "EKD101");
+//! assert!(report.coverage.not_checked.iter().any(|n| n.rule == "output-subnet-deleted"));
+//! ```
+
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
+pub mod bundle;
+pub mod discovery;
+pub mod engine;
+pub mod report;
+pub mod rules;
+pub mod snapshot;
+pub mod text;
+
+pub use engine::audit;
+pub use report::{Finding, Report, Severity, TargetReport};
+pub use snapshot::Snapshot;

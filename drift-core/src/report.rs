@@ -1,0 +1,305 @@
+//! The report: the engine's output and the JSON document `eksdrift audit -o json` prints.
+//!
+//! Field names and shapes are public API (schema_version below); see docs/contracts and
+//! `docs/report.schema.json`, which a test regenerates and compares.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report layout: minor = additive, major = breaking.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The whole document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: String,
+    pub tool: Tool,
+    /// RFC 3339, UTC.
+    pub generated_at: String,
+    pub summary: Summary,
+    pub targets: Vec<TargetReport>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub targets: usize,
+    pub audited: usize,
+    pub failed: usize,
+    pub findings: SeverityCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityCounts {
+    pub error: usize,
+    pub warning: usize,
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    pub fn add(&mut self, severity: Severity) {
+        match severity {
+            Severity::Error => self.error += 1,
+            Severity::Warning => self.warning += 1,
+            Severity::Info => self.info += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stats {
+    /// Calls made per `service:Operation`; empty for offline audits.
+    pub api_calls: BTreeMap<String, u64>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetStatus {
+    Audited,
+    Failed,
+}
+
+/// One cluster's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetReport {
+    pub cluster: String,
+    pub region: Option<String>,
+    /// `live`, or the bundle path.
+    pub source: String,
+    pub status: TargetStatus,
+    pub error: Option<TargetError>,
+    pub stack: Option<StackInfo>,
+    pub coverage: Coverage,
+    pub findings: Vec<Finding>,
+}
+
+impl TargetReport {
+    /// A target that could not be audited: no findings, nothing checked.
+    #[must_use]
+    pub fn failed(
+        cluster: impl Into<String>,
+        region: Option<String>,
+        source: impl Into<String>,
+        error: TargetError,
+    ) -> Self {
+        TargetReport {
+            cluster: cluster.into(),
+            region,
+            source: source.into(),
+            status: TargetStatus::Failed,
+            error: Some(error),
+            stack: None,
+            coverage: Coverage::default(),
+            findings: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn counts(&self) -> SeverityCounts {
+        let mut c = SeverityCounts::default();
+        for f in &self.findings {
+            c.add(f.severity);
+        }
+        c
+    }
+}
+
+/// Why a target could not be audited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    NotFound,
+    AccessDenied,
+    Throttled,
+    Timeout,
+    Network,
+    InvalidInput,
+    Internal,
+}
+
+/// The cluster stack the audit used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StackInfo {
+    pub name: String,
+    pub status: String,
+    pub eksctl_version: Option<String>,
+}
+
+/// Which rules ran, and which could not run and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    /// Slugs of the rules that ran on complete input.
+    pub checked: Vec<String>,
+    pub not_checked: Vec<NotChecked>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotChecked {
+    pub rule: String,
+    pub reason: String,
+}
+
+/// One inconsistency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// Stable code, `EKDnnn`.
+    pub code: String,
+    /// Stable slug of the rule.
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub resource: Resource,
+    /// What the eksctl stack says.
+    pub expected: Evidence,
+    /// What AWS says now.
+    pub actual: Evidence,
+    /// What breaks, naming the eksctl or EKS operation.
+    pub impact: String,
+    pub remediation: Remediation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// CloudFormation resource type, e.g. `AWS::EC2::Subnet`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: String,
+}
+
+/// Where a value came from, and the value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// `service:Operation` that reported the value.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_key: Option<String>,
+    /// The value itself; `null` when the resource or field does not exist.
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    pub summary: String,
+    /// Commands or configuration snippets, in the order to apply them.
+    pub commands: Vec<String>,
+}
+
+/// Sorts findings the way every report shows them: severity (worst first), code, resource
+/// id, then message so equal keys still give one order.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.code.cmp(&b.code))
+            .then_with(|| a.resource.id.cmp(&b.resource.id))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
+impl Report {
+    /// Assembles the document from target reports; the caller supplies the clock and stats.
+    #[must_use]
+    pub fn new(targets: Vec<TargetReport>, generated_at: String, stats: Stats) -> Self {
+        let mut findings = SeverityCounts::default();
+        let mut audited = 0;
+        for t in &targets {
+            if t.status == TargetStatus::Audited {
+                audited += 1;
+            }
+            for f in &t.findings {
+                findings.add(f.severity);
+            }
+        }
+        Report {
+            schema_version: SCHEMA_VERSION.to_owned(),
+            tool: Tool {
+                name: "eksdrift".to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+            generated_at,
+            summary: Summary {
+                targets: targets.len(),
+                audited,
+                failed: targets.len() - audited,
+                findings,
+            },
+            targets,
+            stats,
+        }
+    }
+
+    /// True when any finding is at or above `threshold`.
+    #[must_use]
+    pub fn has_finding_at_or_above(&self, threshold: Severity) -> bool {
+        self.targets
+            .iter()
+            .flat_map(|t| &t.findings)
+            .any(|f| f.severity >= threshold)
+    }
+
+    /// The JSON Schema of this document, as committed in `docs/report.schema.json`.
+    #[must_use]
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()
+    }
+}

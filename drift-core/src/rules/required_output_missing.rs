@@ -1,0 +1,80 @@
+#![doc = include_str!("docs/required-output-missing.md")]
+
+use super::{Context, Outcome, Rule, src};
+use crate::report::{Evidence, Resource, Severity};
+use crate::snapshot::outputs;
+
+pub static RULE: Rule = Rule {
+    code: "EKD104",
+    slug: "required-output-missing",
+    summary: "`VPC`, `SecurityGroup` or `SharedNodeSecurityGroup` absent (error); `ClusterSecurityGroupId` absent (warning)",
+    severity: Severity::Error,
+    doc: include_str!("docs/required-output-missing.md"),
+    check,
+};
+
+/// Output key, severity when absent, what breaks, and the live value to put back.
+const REQUIRED: &[(&str, Severity, &str)] = &[
+    (
+        outputs::VPC,
+        Severity::Error,
+        "every eksctl command that loads the cluster (create nodegroup, create fargateprofile, upgrade, delete) fails to read the VPC",
+    ),
+    (
+        outputs::SECURITY_GROUP,
+        Severity::Error,
+        "eksctl create nodegroup cannot import the control-plane security group into the nodegroup stack",
+    ),
+    (
+        outputs::SHARED_NODE_SECURITY_GROUP,
+        Severity::Error,
+        "eksctl create nodegroup fails its compatibility check and cannot import the shared node security group",
+    ),
+    (
+        outputs::CLUSTER_SECURITY_GROUP_ID,
+        Severity::Warning,
+        "managed nodegroup launch templates cannot import the cluster security group; eksctl versions that expect it fail",
+    ),
+];
+
+fn check(ctx: &Context<'_>) -> Outcome {
+    let stack = match ctx.stack() {
+        Ok(s) => s,
+        Err(reason) => return Outcome::NotChecked(reason),
+    };
+    let live = &ctx.cluster.resources_vpc_config;
+    let findings = REQUIRED
+        .iter()
+        .filter(|(key, _, _)| stack.output(key).is_none())
+        .map(|(key, severity, impact)| {
+            let live_value = match *key {
+                outputs::VPC => live.vpc_id.clone(),
+                outputs::CLUSTER_SECURITY_GROUP_ID => live.cluster_security_group_id.clone(),
+                outputs::SECURITY_GROUP => live.security_group_ids.first().cloned(),
+                _ => None,
+            };
+            let actual = match &live_value {
+                Some(v) => Evidence::live(src::CLUSTER, v.clone()),
+                None => Evidence::live(src::STACKS, serde_json::Value::Null),
+            };
+            RULE.finding(
+                Resource::stack(stack),
+                format!("cluster stack {} has no {key} output", stack.stack_name),
+            )
+            .with_severity(*severity)
+            .with_expected(Evidence::output(stack, key))
+            .with_actual(actual)
+            .with_impact(*impact)
+            .with_remediation(
+                format!(
+                    "add the {key} output with a reviewed change set; `eksctl utils update-cluster-stack` or any eksctl stack update adds missing outputs in recent eksctl"
+                ),
+                match live_value {
+                    Some(v) => vec![format!("# the live value for {key} is {v}")],
+                    None => Vec::new(),
+                },
+            )
+        })
+        .collect();
+    Outcome::Checked(findings)
+}

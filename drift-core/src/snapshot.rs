@@ -1,0 +1,515 @@
+//! What the engine audits: one cluster's stacks, live cluster, subnets and security groups.
+//!
+//! The nested types use the field names of the AWS CLI's `--output json` (PascalCase for
+//! CloudFormation and EC2, camelCase for EKS), so a capture bundle is these types written out
+//! and a hand-assembled bundle reads straight into them. They are our own types all the same:
+//! the SDK's types never reach the engine, and every field the AWS CLI prints that the rules do
+//! not need is ignored on read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Everything known about one audit target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Where the data came from: `live`, or the bundle path.
+    pub source: String,
+    /// The AWS region, when known (capture metadata, or the cluster ARN).
+    pub region: Option<String>,
+    /// Every stack that `DescribeStacks` returned; the engine finds the cluster stack itself.
+    pub stacks: Vec<Stack>,
+    /// The live cluster as `DescribeCluster` returned it.
+    pub cluster: Cluster,
+    /// The subnets that exist among those the stacks and the cluster name. A subnet named but
+    /// absent here is taken as deleted.
+    pub subnets: Vec<Subnet>,
+    /// The security groups that exist among those named, or `None` when they were not collected.
+    pub security_groups: Option<Vec<SecurityGroup>>,
+    /// The cluster stack's template (`GetTemplate`), when collected.
+    pub template: Option<serde_json::Value>,
+    /// The cluster stack's resources (`DescribeStackResources`), when collected.
+    pub stack_resources: Option<Vec<StackResource>>,
+}
+
+impl Snapshot {
+    /// The region: as recorded, else the one in the cluster's ARN.
+    #[must_use]
+    pub fn effective_region(&self) -> Option<&str> {
+        self.region.as_deref().or_else(|| {
+            let arn = self.cluster.arn.as_deref()?;
+            let region = arn.split(':').nth(3)?;
+            (!region.is_empty()).then_some(region)
+        })
+    }
+}
+
+/// A CloudFormation stack as `DescribeStacks` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Stack {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<String>,
+    pub stack_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_time: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_updated_time: Option<String>,
+    #[serde(default)]
+    pub stack_status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_status_reason: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub outputs: Vec<Output>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tags: Vec<Tag>,
+}
+
+/// One stack output.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Output {
+    pub output_key: String,
+    #[serde(default)]
+    pub output_value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_name: Option<String>,
+}
+
+/// A `Key`/`Value` tag, as CloudFormation and EC2 print them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// Tag keys eksctl puts on every stack it creates.
+pub mod tags {
+    pub const CLUSTER_NAME: &str = "alpha.eksctl.io/cluster-name";
+    pub const CLUSTER_NAME_LEGACY: &str = "eksctl.cluster.k8s.io/v1alpha1/cluster-name";
+    pub const EKSCTL_VERSION: &str = "alpha.eksctl.io/eksctl-version";
+    pub const NODEGROUP_NAME: &str = "alpha.eksctl.io/nodegroup-name";
+    pub const NODEGROUP_TYPE: &str = "alpha.eksctl.io/nodegroup-type";
+}
+
+/// The output keys eksctl writes on the cluster stack.
+pub mod outputs {
+    pub const VPC: &str = "VPC";
+    pub const SECURITY_GROUP: &str = "SecurityGroup";
+    pub const SHARED_NODE_SECURITY_GROUP: &str = "SharedNodeSecurityGroup";
+    pub const CLUSTER_SECURITY_GROUP_ID: &str = "ClusterSecurityGroupId";
+    pub const SUBNETS_PRIVATE: &str = "SubnetsPrivate";
+    pub const SUBNETS_PUBLIC: &str = "SubnetsPublic";
+    pub const SUBNETS_LOCAL_ZONE_PRIVATE: &str = "SubnetsLocalZonePrivate";
+    pub const SUBNETS_LOCAL_ZONE_PUBLIC: &str = "SubnetsLocalZonePublic";
+    pub const SUBNETS_PRIVATE_EXTENDED: &str = "SubnetsPrivateExtended";
+    pub const SUBNETS_PUBLIC_EXTENDED: &str = "SubnetsPublicExtended";
+    /// Very old stacks: read by eksctl only when `SubnetsPublic` is absent.
+    pub const SUBNETS_LEGACY: &str = "Subnets";
+    pub const CLUSTER_FULLY_PRIVATE: &str = "ClusterFullyPrivate";
+    pub const FEATURE_NAT_MODE: &str = "FeatureNATMode";
+    pub const ENDPOINT: &str = "Endpoint";
+    pub const ARN: &str = "ARN";
+    pub const CERTIFICATE_AUTHORITY_DATA: &str = "CertificateAuthorityData";
+    pub const SERVICE_ROLE_ARN: &str = "ServiceRoleARN";
+    pub const FARGATE_POD_EXECUTION_ROLE_ARN: &str = "FargatePodExecutionRoleARN";
+    pub const CLUSTER_STACK_NAME: &str = "ClusterStackName";
+
+    /// Every output that holds a comma-joined subnet list, in the order reports list them.
+    pub const SUBNET_LISTS: [&str; 7] = [
+        SUBNETS_PRIVATE,
+        SUBNETS_PUBLIC,
+        SUBNETS_LEGACY,
+        SUBNETS_LOCAL_ZONE_PRIVATE,
+        SUBNETS_LOCAL_ZONE_PUBLIC,
+        SUBNETS_PRIVATE_EXTENDED,
+        SUBNETS_PUBLIC_EXTENDED,
+    ];
+    /// Outputs holding one security group ID.
+    pub const SECURITY_GROUPS: [&str; 3] = [
+        SECURITY_GROUP,
+        SHARED_NODE_SECURITY_GROUP,
+        CLUSTER_SECURITY_GROUP_ID,
+    ];
+}
+
+impl Stack {
+    /// The raw value of an output, if the stack has it.
+    #[must_use]
+    pub fn output(&self, key: &str) -> Option<&str> {
+        self.outputs
+            .iter()
+            .find(|o| o.output_key == key)
+            .map(|o| o.output_value.as_str())
+    }
+
+    /// The value of a tag, if present.
+    #[must_use]
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| t.value.as_str())
+    }
+
+    /// The cluster this stack belongs to, by eksctl's tags (current, then legacy).
+    #[must_use]
+    pub fn cluster_name_tag(&self) -> Option<&str> {
+        self.tag(tags::CLUSTER_NAME)
+            .or_else(|| self.tag(tags::CLUSTER_NAME_LEGACY))
+    }
+
+    /// The eksctl version that created or last updated the stack.
+    #[must_use]
+    pub fn eksctl_version(&self) -> Option<&str> {
+        self.tag(tags::EKSCTL_VERSION)
+    }
+
+    /// `VPC` output.
+    #[must_use]
+    pub fn vpc(&self) -> Option<&str> {
+        self.output(outputs::VPC)
+    }
+
+    /// `SecurityGroup` output.
+    #[must_use]
+    pub fn security_group(&self) -> Option<&str> {
+        self.output(outputs::SECURITY_GROUP)
+    }
+
+    /// `SharedNodeSecurityGroup` output.
+    #[must_use]
+    pub fn shared_node_security_group(&self) -> Option<&str> {
+        self.output(outputs::SHARED_NODE_SECURITY_GROUP)
+    }
+
+    /// `ClusterSecurityGroupId` output.
+    #[must_use]
+    pub fn cluster_security_group_id(&self) -> Option<&str> {
+        self.output(outputs::CLUSTER_SECURITY_GROUP_ID)
+    }
+
+    /// A comma-joined list output split the way eksctl splits it: on `,`, nothing trimmed.
+    /// `None` when the output is absent; an empty value gives one empty item, as in eksctl.
+    #[must_use]
+    pub fn output_list(&self, key: &str) -> Option<Vec<&str>> {
+        self.output(key).map(|v| v.split(',').collect())
+    }
+
+    /// `SubnetsPrivate`.
+    #[must_use]
+    pub fn subnets_private(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_PRIVATE)
+    }
+
+    /// `SubnetsPublic`, falling back to the legacy `Subnets` output as eksctl does.
+    #[must_use]
+    pub fn subnets_public(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_PUBLIC)
+            .or_else(|| self.output_list(outputs::SUBNETS_LEGACY))
+    }
+
+    /// `ClusterFullyPrivate`: `Some(true)` when the output reads `true`.
+    #[must_use]
+    pub fn cluster_fully_private(&self) -> Option<bool> {
+        self.output(outputs::CLUSTER_FULLY_PRIVATE)
+            .map(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// `FeatureNATMode`.
+    #[must_use]
+    pub fn nat_mode(&self) -> Option<&str> {
+        self.output(outputs::FEATURE_NAT_MODE)
+    }
+
+    /// `Endpoint`.
+    #[must_use]
+    pub fn endpoint(&self) -> Option<&str> {
+        self.output(outputs::ENDPOINT)
+    }
+
+    /// `ARN`.
+    #[must_use]
+    pub fn arn(&self) -> Option<&str> {
+        self.output(outputs::ARN)
+    }
+
+    /// `CertificateAuthorityData`.
+    #[must_use]
+    pub fn certificate_authority_data(&self) -> Option<&str> {
+        self.output(outputs::CERTIFICATE_AUTHORITY_DATA)
+    }
+
+    /// `ServiceRoleARN`.
+    #[must_use]
+    pub fn service_role_arn(&self) -> Option<&str> {
+        self.output(outputs::SERVICE_ROLE_ARN)
+    }
+
+    /// `FargatePodExecutionRoleARN`.
+    #[must_use]
+    pub fn fargate_pod_execution_role_arn(&self) -> Option<&str> {
+        self.output(outputs::FARGATE_POD_EXECUTION_ROLE_ARN)
+    }
+
+    /// `ClusterStackName`.
+    #[must_use]
+    pub fn cluster_stack_name(&self) -> Option<&str> {
+        self.output(outputs::CLUSTER_STACK_NAME)
+    }
+}
+
+/// The live cluster, as `aws eks describe-cluster` prints `.cluster`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub resources_vpc_config: VpcConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<ClusterHealth>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// `resourcesVpcConfig` of a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcConfig {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub subnet_ids: Vec<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub security_group_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_security_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_public_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_private_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_access_cidrs: Vec<String>,
+}
+
+/// `health` of a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterHealth {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub issues: Vec<HealthIssue>,
+}
+
+/// One entry of `health.issues`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthIssue {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub resource_ids: Vec<String>,
+}
+
+/// An EC2 subnet, as `aws ec2 describe-subnets` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Subnet {
+    pub subnet_id: String,
+    #[serde(default)]
+    pub vpc_id: String,
+    #[serde(default)]
+    pub availability_zone: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_ip_address_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<bool>,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_for_az: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+/// An EC2 security group, as `aws ec2 describe-security-groups` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroup {
+    pub group_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+/// One row of `aws cloudformation describe-stack-resources`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StackResource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_name: Option<String>,
+    pub logical_resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub physical_resource_id: Option<String>,
+    #[serde(default)]
+    pub resource_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_status: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub timestamp: Option<String>,
+}
+
+/// `null` where a list is expected reads as an empty list (the AWS CLI prints both).
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Timestamps arrive as ISO 8601 strings or as epoch seconds (the AWS CLI prints either,
+/// depending on `cli_timestamp_format`); both are kept as an RFC 3339 string.
+fn timestamp<'de, D>(d: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Number(f64),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Text(s)) => Ok(Some(s)),
+        Some(Raw::Number(n)) => epoch_to_rfc3339(n)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("timestamp {n} is out of range"))),
+    }
+}
+
+fn epoch_to_rfc3339(secs: f64) -> Option<String> {
+    if !secs.is_finite() {
+        return None;
+    }
+    let nanos = (secs * 1e9).round();
+    if nanos.abs() > 1e27 {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let dt = time::OffsetDateTime::from_unix_timestamp_nanos(nanos as i128).ok()?;
+    dt.format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_timestamps_become_rfc3339() {
+        let s: Stack =
+            serde_json::from_str(r#"{"StackName":"x","CreationTime":1700000000.5}"#).unwrap();
+        assert_eq!(s.creation_time.as_deref(), Some("2023-11-14T22:13:20.5Z"));
+        let s: Stack = serde_json::from_str(
+            r#"{"StackName":"x","CreationTime":"2023-11-14T22:13:20.500000+00:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.creation_time.as_deref(),
+            Some("2023-11-14T22:13:20.500000+00:00")
+        );
+    }
+
+    #[test]
+    fn absurd_timestamps_are_an_error_not_a_panic() {
+        let r: Result<Stack, _> = serde_json::from_str(r#"{"StackName":"x","CreationTime":1e300}"#);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn output_lists_split_like_eksctl() {
+        let stack = Stack {
+            stack_name: "s".into(),
+            outputs: vec![
+                Output {
+                    output_key: "SubnetsPrivate".into(),
+                    output_value: "subnet-a,subnet-b".into(),
+                    ..Output::default()
+                },
+                Output {
+                    output_key: "Subnets".into(),
+                    output_value: "subnet-c".into(),
+                    ..Output::default()
+                },
+            ],
+            ..Stack::default()
+        };
+        assert_eq!(
+            stack.subnets_private().unwrap(),
+            vec!["subnet-a", "subnet-b"]
+        );
+        // legacy fallback when SubnetsPublic is absent
+        assert_eq!(stack.subnets_public().unwrap(), vec!["subnet-c"]);
+    }
+
+    #[test]
+    fn null_lists_read_as_empty() {
+        let s: Stack =
+            serde_json::from_str(r#"{"StackName":"x","Outputs":null,"Tags":null}"#).unwrap();
+        assert!(s.outputs.is_empty() && s.tags.is_empty());
+    }
+}

@@ -1,0 +1,145 @@
+//! Making untrusted strings safe to show. Tags, outputs and names come from AWS (or from a
+//! bundle anyone could have edited) and may hold terminal escape sequences, other control
+//! characters or bidi overrides; none of them may reach a terminal raw.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
+
+/// Characters that must never be printed raw: C0/C1 controls and DEL, bidi embedding,
+/// override and isolate controls, and the Unicode line and paragraph separators.
+#[must_use]
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+                | '\u{2028}' | '\u{2029}'
+        )
+}
+
+/// `s` with every unsafe character written as a visible `\u{…}` escape.
+#[must_use]
+pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Pretty JSON in which, beyond what JSON requires, every unsafe character is `\uXXXX`-escaped,
+/// so `eksdrift audit -o json` on a terminal cannot be hijacked by a hostile tag.
+pub fn write_json_safe<W: io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> io::Result<()> {
+    let mut ser =
+        serde_json::Serializer::with_formatter(writer, SafeFormatter(PrettyFormatter::new()));
+    value.serialize(&mut ser).map_err(io::Error::other)
+}
+
+struct SafeFormatter<'a>(PrettyFormatter<'a>);
+
+impl Formatter for SafeFormatter<'_> {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if is_unsafe_char(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                // Every unsafe character is in the Basic Multilingual Plane.
+                write!(w, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_reach_the_screen_escaped() {
+        assert_eq!(terminal_safe("subnet-0aa"), "subnet-0aa");
+        assert_eq!(terminal_safe("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(
+            terminal_safe("x\u{202e}y\u{9b}z\n"),
+            "x\\u{202e}y\\u{9b}z\\u{a}"
+        );
+    }
+
+    #[test]
+    fn json_escapes_c1_and_bidi_and_stays_valid() {
+        let v = serde_json::json!({"k": "a\u{1b}]8;;x\u{7}b\u{9b}c\u{202e}d\u{7f}é"});
+        let mut out = Vec::new();
+        write_json_safe(&mut out, &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(is_unsafe_char)
+                || text
+                    .chars()
+                    .filter(|c| is_unsafe_char(*c))
+                    .all(|c| c == '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b")
+                && text.contains("\\u202e")
+                && text.contains("\\u007f")
+                && text.contains('é')
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
+}
