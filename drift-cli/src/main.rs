@@ -1,1 +1,147 @@
-fn main() {}
+//! `eksdrift`: parse, run, map the outcome to the contracted exit code.
+
+mod cli;
+mod offline;
+mod output;
+mod render;
+
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal as _, Write as _};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser as _;
+use drift_core::report::{Report, Severity, TargetStatus};
+use drift_core::rules;
+
+use crate::cli::{AuditArgs, Cli, ColorChoice, Command, FailOn, Format};
+
+/// Exit codes of the contract.
+const OK: u8 = 0;
+const FINDINGS: u8 = 1;
+const FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::from(OK),
+        Err(err) => {
+            // The whole cause chain, on one line per cause.
+            let mut msg = format!("error: {err}");
+            for cause in err.chain().skip(1) {
+                let _ = write!(msg, "\n  caused by: {cause}");
+            }
+            let _ = writeln!(io::stderr(), "{}", drift_core::text::terminal_safe(&msg));
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EKSDRIFT_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("warn,eksdrift={level},drift_core={level}"))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init();
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Audit(args) => audit(&args),
+        Command::Capture(args) => live_capture(&args),
+        Command::Rules(args) => {
+            let mut out = io::stdout().lock();
+            match args.output {
+                Format::Table => render::table::rules(&mut out)?,
+                Format::Json => render::json::rules(&mut out)?,
+            }
+            out.flush()?;
+            Ok(OK)
+        }
+        Command::Explain(args) => {
+            let Some(rule) = rules::find(&args.rule) else {
+                anyhow::bail!(
+                    "unknown rule {:?}; `eksdrift rules` lists the codes and slugs",
+                    args.rule
+                );
+            };
+            let mut out = io::stdout().lock();
+            render::table::explain(&mut out, rule)?;
+            out.flush()?;
+            Ok(OK)
+        }
+    }
+}
+
+fn audit(args: &AuditArgs) -> Result<u8> {
+    let report = if args.from.is_empty() {
+        live_audit(args)?
+    } else {
+        offline::audit(&args.from)
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output_file.is_none()
+                && io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    output::emit(args.output_file.as_deref(), |w| match args.output {
+        Format::Table => render::table::report(w, &report, color),
+        Format::Json => render::json::report(w, &report),
+    })?;
+    Ok(exit_code(&report, args.fail_on))
+}
+
+fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    if report
+        .targets
+        .iter()
+        .any(|t| t.status == TargetStatus::Failed)
+    {
+        return FAILURE;
+    }
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    match threshold {
+        Some(t) if report.has_finding_at_or_above(t) => FINDINGS,
+        _ => OK,
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+fn live_audit(_: &AuditArgs) -> Result<Report> {
+    anyhow::bail!("this eksdrift was built without the `aws` feature: only --from is available")
+}
+
+#[cfg(not(feature = "aws"))]
+fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
+    anyhow::bail!("this eksdrift was built without the `aws` feature: capture needs it")
+}
+
+#[cfg(feature = "aws")]
+fn live_audit(_: &AuditArgs) -> Result<Report> {
+    anyhow::bail!("live audit is not wired yet")
+}
+
+#[cfg(feature = "aws")]
+fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
+    anyhow::bail!("capture is not wired yet")
+}

@@ -168,6 +168,21 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AccessDenied => "access_denied",
+            ErrorKind::Throttled => "throttled",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Network => "network",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
 /// The cluster stack the audit used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

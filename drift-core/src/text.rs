@@ -46,7 +46,13 @@ pub fn write_json_safe<W: io::Write, T: Serialize + ?Sized>(
 ) -> io::Result<()> {
     let mut ser =
         serde_json::Serializer::with_formatter(writer, SafeFormatter(PrettyFormatter::new()));
-    value.serialize(&mut ser).map_err(io::Error::other)
+    value
+        .serialize(&mut ser)
+        .map_err(|e| match e.io_error_kind() {
+            // Keep the kind, so a closed pipe is still recognisable as one.
+            Some(kind) => io::Error::new(kind, e),
+            None => io::Error::other(e),
+        })
 }
 
 struct SafeFormatter<'a>(PrettyFormatter<'a>);

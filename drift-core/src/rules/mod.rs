@@ -4,6 +4,7 @@
 //! returns its findings, or says why it could not check — never a silent clean.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -93,6 +94,34 @@ pub fn find(code_or_slug: &str) -> Option<&'static Rule> {
     ALL.iter()
         .copied()
         .find(|r| r.code.eq_ignore_ascii_case(wanted) || r.slug == wanted)
+}
+
+/// `docs/rules.md`: the catalogue with one section per code, generated from the rules.
+#[must_use]
+pub fn catalogue_markdown() -> String {
+    let mut md = String::from(
+        "# eksdrift rules\n\nGenerated from `drift-core/src/rules/`; a test fails when this file is stale\n(`EKSDRIFT_BLESS=1 cargo test` rewrites it). Codes and slugs are stable and never reused.\n\n| code | slug | default severity | fires when |\n|---|---|---|---|\n",
+    );
+    for r in ALL {
+        let _ = writeln!(
+            md,
+            "| [{}](#{}) | `{}` | {} | {} |",
+            r.code,
+            r.code.to_ascii_lowercase(),
+            r.slug,
+            r.severity,
+            r.summary
+        );
+    }
+    for r in ALL {
+        let body = r.doc.replace("## ", "### ");
+        let _ = write!(
+            md,
+            "\n## {}\n\n`{}` · default severity **{}** · fires when {}\n\n{}",
+            r.code, r.slug, r.severity, r.summary, body
+        );
+    }
+    md
 }
 
 impl Rule {
@@ -440,13 +469,14 @@ impl<'a> Context<'a> {
             })
     }
 
-    /// The VPC the stack's subnets should be in: the `VPC` output, else the live VPC.
+    /// The VPC the stack's subnets should be in: the cluster's live VPC, else the `VPC`
+    /// output (a stale `VPC` output is EKD201's finding, not every subnet's).
     pub(crate) fn expected_vpc(&self, stack: &'a Stack) -> Option<&'a str> {
-        stack.vpc().map(str::trim).filter(|v| !v.is_empty()).or(self
-            .cluster
+        self.cluster
             .resources_vpc_config
             .vpc_id
-            .as_deref())
+            .as_deref()
+            .or_else(|| stack.vpc().map(str::trim).filter(|v| !v.is_empty()))
     }
 
     /// Every subnet the stack's outputs or the cluster name, with who names it (output keys,

@@ -110,7 +110,7 @@ pub(crate) fn stale_subnet_output(
         live.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(",")
     };
     commands.push(format!(
-        "aws cloudformation list-imports --export-name {}{region}   # an export in use by another stack cannot change",
+        "# an export that another stack imports cannot change; check first:\naws cloudformation list-imports --export-name {}{region}",
         sh_quote(&format!("{}::{key}", stack.stack_name))
     ));
     commands.push(format!(
@@ -120,11 +120,11 @@ pub(crate) fn stale_subnet_output(
         "# edit template.json: change only Outputs.{key}.Value, to the literal string \"{new_value}\"; keep its Export"
     ));
     commands.push(format!(
-        "aws cloudformation create-change-set --stack-name {name} --change-set-name eksdrift-{} --template-body file://template.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM{region}   # templates over 51,200 bytes: upload to S3 and use --template-url",
+        "# templates over 51,200 bytes: upload to S3 and pass --template-url instead\naws cloudformation create-change-set --stack-name {name} --change-set-name eksdrift-{} --template-body file://template.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM{region}",
         key.to_ascii_lowercase()
     ));
     commands.push(format!(
-        "aws cloudformation describe-change-set --stack-name {name} --change-set-name eksdrift-{}{region}   # review: no resource may be modified or replaced",
+        "# review: the change set must modify or replace no resource\naws cloudformation describe-change-set --stack-name {name} --change-set-name eksdrift-{}{region}",
         key.to_ascii_lowercase()
     ));
     commands.push(format!(
@@ -137,7 +137,7 @@ pub(crate) fn stale_subnet_output(
             && let (Some(az), Some(cidr)) = (&origin.availability_zone, &origin.cidr_block)
         {
             commands.push(format!(
-                "# or, to unblock one nodegroup creation, recreate {id} ({}) with its old CIDR and AZ:\naws ec2 create-subnet --vpc-id {} --cidr-block {} --availability-zone {}{region}",
+                "# or (eksctl #7538 workaround) recreate {id} ({}) with its old CIDR and AZ until the nodegroup exists:\naws ec2 create-subnet --vpc-id {} --cidr-block {} --availability-zone {}{region}",
                 origin.logical_id,
                 sh_quote(ctx.expected_vpc(stack).unwrap_or("<vpc-id>")),
                 sh_quote(cidr),

@@ -1,0 +1,173 @@
+//! Command-line surface (contracts: command line and exit codes).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes (the same for every output format):
+  0  every target audited; no finding at or above --fail-on
+  1  every target audited; at least one finding at or above --fail-on
+  2  usage error, unreadable input, or at least one target that could not be audited
+     (this wins over 1)
+
+eksdrift only reads: it calls the CloudFormation, EKS, EC2 and STS read operations listed in
+docs/iam-policy.json, and a guard in its AWS client refuses any other before it is sent.";
+
+/// Audit eksctl cluster stacks for drift from the live EKS cluster.
+///
+/// eksctl records a cluster's VPC, subnets and security groups as CloudFormation stack outputs
+/// and trusts them forever. When the cluster is changed outside eksctl (console,
+/// `aws eks update-cluster-config`, deleted subnets), the outputs go stale and the next
+/// `eksctl create nodegroup` fails with InvalidSubnetID.NotFound. eksdrift reports that drift
+/// before it bites, read-only.
+#[derive(Debug, Parser)]
+#[command(name = "eksdrift", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// More logs on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit clusters live, or offline from capture bundles
+    #[command(after_help = AUDIT_EXAMPLES)]
+    Audit(AuditArgs),
+    /// Save what a live audit reads as capture bundles (DIR/<region>/<cluster>/)
+    Capture(CaptureArgs),
+    /// List the rule catalogue
+    Rules(RulesArgs),
+    /// Show one rule's documentation
+    Explain(ExplainArgs),
+}
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  eksdrift audit -c prod -r us-west-2               one cluster, live
+  eksdrift audit --all-clusters -r us-east-1 -r eu-west-1 -o json --output-file drift.json
+  eksdrift audit --from fixtures/subnet-replaced    offline, from a capture bundle
+  eksdrift audit --from captures/ --fail-on warning every bundle below captures/
+
+Live mode reads credentials, region and endpoint from the standard AWS configuration chain
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, SSO, web identity, IMDS).
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error, unreadable input or a
+target that could not be audited.";
+
+/// Which clusters to read live, and how.
+#[derive(Debug, Args, Clone)]
+pub struct LiveArgs {
+    /// Cluster to audit (repeatable)
+    #[arg(short = 'c', long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+
+    /// Audit every EKS cluster of each region (eks:ListClusters)
+    #[arg(long, conflicts_with = "clusters")]
+    pub all_clusters: bool,
+
+    /// Region to read (repeatable); default: the region of the AWS configuration chain
+    #[arg(short = 'r', long = "region", value_name = "REGION")]
+    pub regions: Vec<String>,
+
+    /// Named profile from the AWS config files
+    #[arg(short = 'p', long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Clusters described at once per region
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+
+    /// Seconds allowed for each attempt of an AWS call (connect and read)
+    #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+
+    /// Attempts per AWS call, with exponential backoff and jitter between them
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// Capture bundle, or folder of bundles, to audit offline (repeatable)
+    #[arg(long = "from", value_name = "PATH", conflicts_with_all = ["clusters", "all_clusters", "regions", "profile"])]
+    pub from: Vec<PathBuf>,
+
+    /// Report format
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+
+    /// Write the report to PATH (atomically) instead of stdout
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+
+    /// Lowest severity that makes the exit code 1
+    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Colour in the table (NO_COLOR is honoured under auto)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// Folder to write bundles into, as DIR/<region>/<cluster>/
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Catalogue format
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule code (EKD202) or slug (output-subnet-deleted)
+    #[arg(value_name = "CODE-or-SLUG")]
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

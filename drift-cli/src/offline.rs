@@ -1,0 +1,89 @@
+//! Offline audits: read capture bundles and run the engine on each, in parallel.
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use drift_core::bundle::{self, BundleError};
+use drift_core::report::{ErrorKind, Report, Stats, TargetError, TargetReport};
+
+/// Audits every bundle at or below `paths`. A bundle that cannot be read becomes a failed
+/// target (and a line on stderr); it never stops the others.
+pub fn audit(paths: &[PathBuf]) -> Report {
+    let started = Instant::now();
+    let mut targets = Vec::new();
+    let mut dirs = Vec::new();
+    for path in paths {
+        match bundle::find_bundles(path) {
+            Ok(found) => dirs.extend(found),
+            Err(err) => targets.push(failed(path, &err)),
+        }
+    }
+    targets.extend(audit_all(&dirs));
+    let stats = Stats {
+        api_calls: std::collections::BTreeMap::new(),
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    Report::new(targets, crate::output::now_rfc3339(), stats)
+}
+
+fn audit_one(dir: &Path) -> TargetReport {
+    match bundle::read_bundle(dir) {
+        Ok(snapshot) => drift_core::audit(&snapshot),
+        Err(err) => failed(dir, &err),
+    }
+}
+
+fn failed(path: &Path, err: &BundleError) -> TargetReport {
+    let _ = writeln!(
+        io::stderr(),
+        "error: {}",
+        drift_core::text::terminal_safe(&err.to_string())
+    );
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    TargetReport::failed(
+        name,
+        None,
+        path.display().to_string(),
+        TargetError {
+            kind: ErrorKind::InvalidInput,
+            message: err.to_string(),
+        },
+    )
+}
+
+/// Reads and audits bundles on every core; results keep the input order.
+fn audit_all(dirs: &[PathBuf]) -> Vec<TargetReport> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(dirs.len().max(1));
+    if workers <= 1 {
+        return dirs.iter().map(|d| audit_one(d)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, TargetReport)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(dir) = dirs.get(i) else { break };
+                        mine.push((i, audit_one(dir)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}

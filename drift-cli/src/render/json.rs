@@ -1,0 +1,35 @@
+//! `-o json`: exactly one JSON document on stdout.
+
+use std::io::{self, Write};
+
+use drift_core::report::Report;
+use drift_core::rules::ALL;
+use drift_core::text::write_json_safe;
+use serde::Serialize;
+
+pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    write_json_safe(&mut *w, report)?;
+    writeln!(w)
+}
+
+#[derive(Serialize)]
+struct RuleRow {
+    code: &'static str,
+    slug: &'static str,
+    severity: &'static str,
+    summary: &'static str,
+}
+
+pub fn rules(w: &mut dyn Write) -> io::Result<()> {
+    let rows: Vec<RuleRow> = ALL
+        .iter()
+        .map(|r| RuleRow {
+            code: r.code,
+            slug: r.slug,
+            severity: r.severity.as_str(),
+            summary: r.summary,
+        })
+        .collect();
+    write_json_safe(&mut *w, &rows)?;
+    writeln!(w)
+}

@@ -1,0 +1,242 @@
+//! The human report: one table per target, readable at 100 columns. Every string that came
+//! from AWS or a bundle goes through `safe` first: escapes shown, never interpreted, and very
+//! long values cut.
+
+use std::io::{self, Write};
+
+use comfy_table::modifiers::UTF8_ROUND_CORNERS;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+use drift_core::report::{Finding, Report, Severity, TargetReport, TargetStatus};
+use drift_core::rules::{ALL, Rule};
+use drift_core::text::terminal_safe;
+
+/// Longest value shown in one cell; the JSON report has the rest.
+const MAX_CELL: usize = 400;
+
+fn safe(s: &str) -> String {
+    let escaped = terminal_safe(s);
+    let count = escaped.chars().count();
+    if count <= MAX_CELL {
+        return escaped.into_owned();
+    }
+    let cut: String = escaped.chars().take(MAX_CELL).collect();
+    format!(
+        "{cut}… ({} more characters; -o json has them all)",
+        count - MAX_CELL
+    )
+}
+
+fn width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
+}
+
+fn new_table(color: bool) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .apply_modifier(UTF8_ROUND_CORNERS)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width());
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn severity_cell(s: Severity) -> Cell {
+    let cell = Cell::new(s.as_str());
+    match s {
+        Severity::Error => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Severity::Warning => cell.fg(Color::Yellow),
+        Severity::Info => cell.fg(Color::Blue),
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn counts(errors: usize, warnings: usize, infos: usize) -> String {
+    format!(
+        "{}, {}, {} info",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        infos
+    )
+}
+
+pub fn report(w: &mut dyn Write, report: &Report, color: bool) -> io::Result<()> {
+    for (i, target) in report.targets.iter().enumerate() {
+        if i > 0 {
+            writeln!(w)?;
+        }
+        write_target(w, target, color)?;
+    }
+    let s = &report.summary;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "{}: {} audited, {} failed · {}",
+        plural(s.targets, "target"),
+        s.audited,
+        s.failed,
+        counts(s.findings.error, s.findings.warning, s.findings.info)
+    )
+}
+
+fn write_target(w: &mut dyn Write, t: &TargetReport, color: bool) -> io::Result<()> {
+    let region = t.region.as_deref().unwrap_or("unknown region");
+    writeln!(
+        w,
+        "{} · {} · {}",
+        safe(&t.cluster),
+        safe(region),
+        safe(&t.source)
+    )?;
+    if t.status == TargetStatus::Failed {
+        let (kind, message) = t
+            .error
+            .as_ref()
+            .map_or(("internal", ""), |e| (e.kind.as_str(), e.message.as_str()));
+        return writeln!(w, "could not be audited ({kind}): {}", safe(message));
+    }
+    match &t.stack {
+        Some(stack) => writeln!(
+            w,
+            "stack {} ({}{})",
+            safe(&stack.name),
+            safe(&stack.status),
+            stack
+                .eksctl_version
+                .as_deref()
+                .map(|v| format!(", made by eksctl {}", safe(v)))
+                .unwrap_or_default()
+        )?,
+        None => writeln!(w, "no eksctl cluster stack")?,
+    }
+
+    if !t.findings.is_empty() {
+        let mut table = new_table(color);
+        table.set_header(vec!["SEVERITY", "CODE", "RESOURCE", "FINDING"]);
+        for f in &t.findings {
+            table.add_row(vec![
+                severity_cell(f.severity),
+                Cell::new(&f.code),
+                Cell::new(safe(&f.resource.id)),
+                Cell::new(format!("{}\n→ {}", safe(&f.message), safe(&f.impact))),
+            ]);
+        }
+        writeln!(w, "{table}")?;
+        write_fixes(w, &t.findings)?;
+    }
+    for n in &t.coverage.not_checked {
+        writeln!(w, "not checked: {} ({})", n.rule, safe(&n.reason))?;
+    }
+    let c = t.counts();
+    if t.findings.is_empty() {
+        writeln!(
+            w,
+            "{}: no drift found ({} rules checked)",
+            safe(&t.cluster),
+            t.coverage.checked.len()
+        )
+    } else {
+        writeln!(
+            w,
+            "{}: {}",
+            safe(&t.cluster),
+            counts(c.error, c.warning, c.info)
+        )
+    }
+}
+
+/// Each distinct remediation once, with the codes it answers.
+fn write_fixes(w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
+    let mut fixes: Vec<(Vec<&str>, &drift_core::report::Remediation)> = Vec::new();
+    for f in findings {
+        if f.remediation.summary.is_empty() {
+            continue;
+        }
+        match fixes.iter_mut().find(|(_, r)| **r == f.remediation) {
+            Some((codes, _)) => {
+                if !codes.contains(&f.code.as_str()) {
+                    codes.push(&f.code);
+                }
+            }
+            None => fixes.push((vec![&f.code], &f.remediation)),
+        }
+    }
+    if fixes.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "How to fix:")?;
+    for (codes, fix) in fixes {
+        let head = format!("[{}] {}", codes.join(", "), safe(&fix.summary));
+        for (i, line) in wrap(&head, usize::from(width()).saturating_sub(4))
+            .iter()
+            .enumerate()
+        {
+            writeln!(w, "{}{line}", if i == 0 { "  " } else { "    " })?;
+        }
+        for cmd in &fix.commands {
+            for line in cmd.lines() {
+                writeln!(w, "      {}", safe(line))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Greedy word wrap; a word longer than the width stays whole.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+pub fn rules(w: &mut dyn Write) -> io::Result<()> {
+    let mut table = new_table(false);
+    table.set_header(vec!["CODE", "SLUG", "SEVERITY", "FIRES WHEN"]);
+    for r in ALL {
+        table.add_row(vec![r.code, r.slug, r.severity.as_str(), r.summary]);
+    }
+    writeln!(w, "{table}")?;
+    writeln!(
+        w,
+        "`eksdrift explain CODE` shows what a rule checks, why it matters and how to fix it."
+    )
+}
+
+pub fn explain(w: &mut dyn Write, rule: &Rule) -> io::Result<()> {
+    writeln!(
+        w,
+        "{} {} (default severity: {})",
+        rule.code, rule.slug, rule.severity
+    )?;
+    writeln!(w)?;
+    writeln!(w, "Fires when {}.", rule.summary)?;
+    writeln!(w)?;
+    write!(w, "{}", rule.doc)
+}

@@ -1,0 +1,370 @@
+//! The real `eksdrift` binary on the committed fixtures: stdout, stderr and exit codes.
+
+use std::fs;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use assert_cmd::assert::Assert;
+use predicates::prelude::*;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("fixtures").join(name)
+}
+
+fn eksdrift() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_eksdrift"));
+    cmd.env_remove("NO_COLOR").env("COLUMNS", "100");
+    cmd
+}
+
+fn json(assert: &Assert) -> serde_json::Value {
+    // Exactly one JSON document: from_slice rejects trailing content.
+    serde_json::from_slice(&assert.get_output().stdout).expect("stdout is one JSON document")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn seed_case_table_names_the_deleted_subnets_and_exits_1() {
+    eksdrift()
+        .args(["audit", "--from"])
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(1)
+        .stderr("")
+        .stdout(predicate::str::contains("EKD202"))
+        .stdout(predicate::str::contains("subnet-0aa2000000000000a"))
+        .stdout(predicate::str::contains("subnet-0bb2000000000000b"))
+        .stdout(predicate::str::contains("EKD205"))
+        .stdout(predicate::str::contains("nodeGroups:"))
+        .stdout(predicate::str::contains("2 errors, 1 warning, 0 info"));
+}
+
+#[test]
+fn table_fits_100_columns() {
+    let out = eksdrift()
+        .args(["audit", "--from"])
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with(['╭', '│', '╞', '╰', '├']))
+    {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+}
+
+#[test]
+fn seed_case_json_is_one_document_with_the_contract_fields() {
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(1)
+        .stderr("");
+    let v = json(&a);
+    assert_eq!(v["schema_version"], "1.0");
+    assert_eq!(v["tool"]["name"], "eksdrift");
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+    assert_eq!(v["summary"]["audited"], 1);
+    let t = &v["targets"][0];
+    assert_eq!(t["cluster"], "prod");
+    assert_eq!(t["region"], "us-west-2");
+    assert_eq!(t["status"], "audited");
+    assert_eq!(t["stack"]["eksctl_version"], "0.160.0");
+    let f = &t["findings"][0];
+    assert_eq!(f["code"], "EKD202");
+    assert_eq!(f["rule"], "output-subnet-deleted");
+    assert_eq!(f["resource"]["type"], "AWS::EC2::Subnet");
+    assert_eq!(f["expected"]["output_key"], "SubnetsPrivate");
+    assert_eq!(f["actual"]["source"], "ec2:DescribeSubnets");
+    assert!(f["actual"]["value"].is_null());
+    assert!(v["stats"]["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn clean_cluster_exits_0() {
+    eksdrift()
+        .args(["audit", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "prod: no drift found (22 rules checked)",
+        ));
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let warn_only = fixture("control-plane-subnets-changed");
+    eksdrift()
+        .args(["audit", "--from"])
+        .arg(&warn_only)
+        .assert()
+        .code(0);
+    eksdrift()
+        .args(["audit", "--fail-on", "warning", "--from"])
+        .arg(&warn_only)
+        .assert()
+        .code(1);
+    eksdrift()
+        .args(["audit", "--fail-on", "info", "--from"])
+        .arg(fixture("cluster-stack-missing"))
+        .assert()
+        .code(1);
+    eksdrift()
+        .args(["audit", "--fail-on", "never", "--from"])
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn malformed_file_exits_2_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("prod");
+    copy_dir(&fixture("clean"), &bundle);
+    fs::write(
+        bundle.join("describe-stacks.json"),
+        "{\n  \"Stacks\": [\n    {\"StackName\": }\n  ]\n}\n",
+    )
+    .unwrap();
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "describe-stacks.json:3:19: expected value",
+        ));
+    let v = json(&a);
+    assert_eq!(v["targets"][0]["status"], "failed");
+    assert_eq!(v["targets"][0]["error"]["kind"], "invalid_input");
+    assert_eq!(v["summary"]["failed"], 1);
+}
+
+#[test]
+fn missing_required_file_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("clean"), dir.path());
+    fs::remove_file(dir.path().join("describe-subnets.json")).unwrap();
+    eksdrift()
+        .args(["audit", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "describe-subnets.json: required file is missing",
+        ));
+}
+
+#[test]
+fn a_folder_without_bundles_or_a_missing_path_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    eksdrift()
+        .args(["audit", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no capture bundle found"));
+    eksdrift()
+        .args(["audit", "--from"])
+        .arg(dir.path().join("nope"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope"));
+}
+
+#[test]
+fn a_folder_of_bundles_audits_each_and_an_unreadable_one_wins_with_2() {
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(root().join("fixtures"))
+        .assert()
+        .code(1);
+    let v = json(&a);
+    let n = fs::read_dir(root().join("fixtures"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(v["summary"]["targets"], n);
+    assert_eq!(v["summary"]["failed"], 0);
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &fixture("subnet-replaced"),
+        &dir.path().join("us-west-2/prod"),
+    );
+    copy_dir(&fixture("clean"), &dir.path().join("us-west-2/broken"));
+    fs::write(
+        dir.path().join("us-west-2/broken/describe-cluster.json"),
+        "[]",
+    )
+    .unwrap();
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let v = json(&a);
+    assert_eq!(v["summary"]["audited"], 1);
+    assert_eq!(v["summary"]["failed"], 1);
+    // the readable bundle was still audited in full
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+}
+
+#[test]
+fn output_file_gets_the_report_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    eksdrift()
+        .args(["audit", "-o", "json", "--output-file"])
+        .arg(&path)
+        .arg("--from")
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(1)
+        .stdout("");
+    let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+    // nothing but the report is left behind
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn hostile_strings_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("clean"), dir.path());
+    let p = dir.path().join("describe-stacks.json");
+    let text = fs::read_to_string(&p).unwrap().replace(
+        "subnet-0aa1000000000000a,subnet-0bb1000000000000b",
+        "subnet-0aa1000000000000a,\\u001b]8;;http://evil\\u0007x\\u001b[2J\\u202e\\u009b31m,subnet-0bb1000000000000b",
+    );
+    fs::write(&p, text).unwrap();
+    let raw = ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'];
+    for format in ["table", "json"] {
+        let a = eksdrift()
+            .args(["audit", "--color", "never", "-o", format, "--from"])
+            .arg(dir.path())
+            .assert()
+            .code(1);
+        let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+        assert!(out.contains("EKD202") && out.contains("EKD105"), "{out}");
+        assert!(
+            !out.contains(raw),
+            "{format}: raw control character in {out:?}"
+        );
+    }
+    // With colour on, the only escapes are our own SGR sequences.
+    let a = eksdrift()
+        .args(["audit", "--color", "always", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(out.contains("\u{1b}["));
+    assert!(
+        !out.contains("\u{1b}]")
+            && !out.contains("\u{1b}[2J")
+            && !out.contains(['\u{202e}', '\u{9b}'])
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    eksdrift()
+        .args(["audit", "--from", "x", "-c", "prod"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    eksdrift()
+        .args(["audit", "-o", "yaml", "--from", "x"])
+        .assert()
+        .code(2);
+    eksdrift().assert().code(2);
+}
+
+#[test]
+fn rules_and_explain() {
+    let a = eksdrift().args(["rules", "-o", "json"]).assert().code(0);
+    let v = json(&a);
+    assert_eq!(v.as_array().unwrap().len(), 22);
+    assert_eq!(v[7]["code"], "EKD202");
+    eksdrift()
+        .arg("rules")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("output-subnet-deleted"));
+    for key in ["EKD202", "ekd202", "output-subnet-deleted"] {
+        eksdrift()
+            .args(["explain", key])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("EKD202 output-subnet-deleted"))
+            .stdout(predicate::str::contains("## How to fix"));
+    }
+    eksdrift()
+        .args(["explain", "EKD999"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule"));
+}
+
+#[test]
+fn help_teaches_exit_codes_and_examples() {
+    eksdrift()
+        .arg("--help")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Exit codes"));
+    eksdrift()
+        .args(["audit", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("--fail-on"))
+        .stdout(predicate::str::contains("Examples:"));
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eksdrift"))
+        .args(["audit", "-o", "json", "--fail-on", "never", "--from"])
+        .arg(root().join("fixtures"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

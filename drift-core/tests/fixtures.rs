@@ -1,0 +1,261 @@
+//! Fixture-driven tests: every bundle under fixtures/ is audited and its report compared with
+//! a committed snapshot; every rule has a fixture that makes it fire; the clean fixtures stay
+//! clean; generated docs are current; bundles round-trip.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use drift_core::bundle::{read_bundle, write_bundle};
+use drift_core::report::{Report, Stats, TargetReport};
+use drift_core::rules::{ALL, catalogue_markdown};
+use drift_core::{Severity, audit};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn fixture_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(root().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn audit_fixture(name: &str) -> TargetReport {
+    let mut snapshot = read_bundle(&root().join("fixtures").join(name)).unwrap();
+    snapshot.source = format!("fixtures/{name}");
+    audit(&snapshot)
+}
+
+/// Fixtures that describe healthy clusters in eksctl's various modes.
+const CLEAN: &[&str] = &[
+    "clean",
+    "legacy-subnets-output",
+    "control-plane-subnet-ids",
+    "user-vpc-text-template",
+];
+
+#[test]
+fn every_fixture_matches_its_snapshot() {
+    for dir in fixture_dirs() {
+        let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let report = audit_fixture(&name);
+        insta::assert_json_snapshot!(name, report);
+    }
+}
+
+#[test]
+fn every_rule_has_a_fixture_that_makes_it_fire() {
+    for rule in ALL {
+        let dir = root().join("fixtures").join(rule.slug);
+        assert!(dir.is_dir(), "fixtures/{} is missing", rule.slug);
+        let report = audit_fixture(rule.slug);
+        assert!(
+            report.findings.iter().any(|f| f.code == rule.code),
+            "fixtures/{} does not fire {}: {:#?}",
+            rule.slug,
+            rule.code,
+            report.findings
+        );
+    }
+}
+
+#[test]
+fn clean_fixtures_stay_clean_and_fully_checked() {
+    for name in CLEAN {
+        let report = audit_fixture(name);
+        assert!(report.findings.is_empty(), "{name}: {:#?}", report.findings);
+        assert!(
+            report.coverage.not_checked.is_empty(),
+            "{name}: {:#?}",
+            report.coverage.not_checked
+        );
+        assert_eq!(report.coverage.checked.len(), ALL.len());
+        assert_eq!(report.stack.unwrap().name, "eksctl-prod-cluster");
+    }
+}
+
+#[test]
+fn the_seed_case_names_the_deleted_subnets() {
+    let report = audit_fixture("subnet-replaced");
+    let deleted: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "EKD202")
+        .map(|f| f.resource.id.as_str())
+        .collect();
+    assert_eq!(
+        deleted,
+        BTreeSet::from(["subnet-0aa2000000000000a", "subnet-0bb2000000000000b"])
+    );
+    assert!(report.findings.iter().any(|f| f.code == "EKD205"));
+    let fix = &report.findings[0].remediation;
+    let snippet = fix
+        .commands
+        .iter()
+        .find(|c| c.contains("nodeGroups:"))
+        .unwrap();
+    for live in [
+        "subnet-0aa3000000000000a",
+        "subnet-0bb3000000000000b",
+        "subnet-0cc2000000000000c",
+    ] {
+        assert!(snippet.contains(live), "{snippet}");
+    }
+    assert!(fix.commands.iter().any(|c| c.contains("create-change-set")));
+    assert!(
+        fix.commands
+            .iter()
+            .any(|c| c.contains("--cidr-block 192.168.96.0/19 --availability-zone us-west-2a"))
+    );
+}
+
+#[test]
+fn missing_optional_inputs_are_reported_as_not_checked() {
+    let report = audit_fixture("minimal");
+    let reasons: Vec<_> = report
+        .coverage
+        .not_checked
+        .iter()
+        .map(|n| (n.rule.as_str(), n.reason.as_str()))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(rule, reason)| *rule == "security-group-deleted"
+                && reason.contains("no security group data")),
+        "{reasons:?}"
+    );
+    // Without the template the control-plane check falls back to the outputs, and says so.
+    assert!(
+        report
+            .coverage
+            .checked
+            .contains(&"control-plane-subnets-changed".to_owned())
+    );
+}
+
+#[test]
+fn a_nodegroup_named_like_the_cluster_stack_is_not_taken_for_it() {
+    let report = audit_fixture("cluster-stack-ambiguous");
+    assert_eq!(report.stack.as_ref().unwrap().name, "eksctl-prod-cluster");
+    let f = report.findings.iter().find(|f| f.code == "EKD102").unwrap();
+    assert_eq!(f.resource.id, "eksctl-prod-nodegroup-spot-cluster");
+    assert_eq!(f.severity, Severity::Warning);
+    // Every stack rule still ran against the right stack.
+    assert!(report.coverage.not_checked.is_empty());
+}
+
+#[test]
+fn no_stack_is_a_finding_not_an_error() {
+    let report = audit_fixture("cluster-stack-missing");
+    assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+    assert_eq!(report.findings[0].code, "EKD101");
+    assert!(report.stack.is_none());
+    assert!(
+        report
+            .coverage
+            .not_checked
+            .iter()
+            .any(|n| n.rule == "output-subnet-deleted")
+    );
+}
+
+#[test]
+fn bundles_round_trip() {
+    for dir in fixture_dirs() {
+        let original = read_bundle(&dir).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let capture = drift_core::bundle::CaptureInfo {
+            region: original.region.clone(),
+            ..Default::default()
+        };
+        write_bundle(
+            out.path(),
+            &original,
+            original.region.as_ref().map(|_| &capture),
+        )
+        .unwrap();
+        let mut back = read_bundle(out.path()).unwrap();
+        back.source.clone_from(&original.source);
+        assert_eq!(back, original, "{}", dir.display());
+    }
+}
+
+fn check_generated(path: &Path, fresh: &str) {
+    if std::env::var_os("EKSDRIFT_BLESS").is_some() {
+        fs::write(path, fresh).unwrap();
+        return;
+    }
+    let committed = fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale: run `EKSDRIFT_BLESS=1 cargo test -p drift-core --test fixtures` and commit it",
+        path.display()
+    );
+}
+
+#[test]
+fn rules_doc_is_current() {
+    check_generated(&root().join("docs/rules.md"), &catalogue_markdown());
+}
+
+#[test]
+fn report_schema_is_current_and_reports_validate() {
+    let schema = Report::json_schema();
+    let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+    check_generated(&root().join("docs/report.schema.json"), &text);
+
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let targets: Vec<_> = fixture_dirs()
+        .iter()
+        .map(|d| audit_fixture(d.file_name().unwrap().to_str().unwrap()))
+        .collect();
+    let report = Report::new(targets, "2026-11-28T07:00:00Z".into(), Stats::default());
+    let value = serde_json::to_value(&report).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn rule_codes_are_public_api() {
+    let catalogue: Vec<String> = ALL
+        .iter()
+        .map(|r| format!("{} {} {}", r.code, r.slug, r.severity))
+        .collect();
+    insta::assert_snapshot!("rule_catalogue", catalogue.join("\n"));
+}
+
+#[test]
+fn a_ten_megabyte_subnets_file_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["describe-stacks.json", "describe-cluster.json"] {
+        fs::copy(root().join("fixtures/clean").join(f), dir.path().join(f)).unwrap();
+    }
+    let clean = fs::read_to_string(root().join("fixtures/clean/describe-subnets.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&clean).unwrap();
+    let one = v["Subnets"][0].clone();
+    let mut subnets = v["Subnets"].as_array().unwrap().clone();
+    let mut i = 0u64;
+    let mut text = String::new();
+    while text.len() < 10 * 1024 * 1024 {
+        for _ in 0..1000 {
+            let mut s = one.clone();
+            s["SubnetId"] = format!("subnet-{:017x}", 0xf000_0000u64 + i).into();
+            subnets.push(s);
+            i += 1;
+        }
+        text = serde_json::to_string_pretty(&serde_json::json!({ "Subnets": subnets })).unwrap();
+    }
+    fs::write(dir.path().join("describe-subnets.json"), &text).unwrap();
+    let snapshot = read_bundle(dir.path()).unwrap();
+    assert_eq!(snapshot.subnets.len(), subnets.len());
+    assert!(audit(&snapshot).findings.is_empty());
+}

@@ -1,0 +1,324 @@
+//! Property tests: the engine cannot panic on any snapshot, every report it produces validates
+//! against the committed JSON Schema, and the bundle reader turns any bytes into Ok or a
+//! clear error.
+
+use std::sync::OnceLock;
+
+use drift_core::bundle::read_bundle;
+use drift_core::report::{Report, Stats};
+use drift_core::rules::ALL;
+use drift_core::snapshot::{
+    Cluster, ClusterHealth, HealthIssue, Output, SecurityGroup, Snapshot, Stack, StackResource,
+    Subnet, Tag, VpcConfig,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/report.schema.json"
+        ))
+        .unwrap();
+        jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+    })
+}
+
+/// Mostly plausible values, some hostile ones.
+fn text(plausible: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(plausible).prop_map(str::to_owned),
+        1 => "\\PC{0,12}",
+        1 => any::<String>(),
+        1 => Just(String::new()),
+        1 => Just("\u{1b}[31m\u{202e}x\u{9b}".to_owned()),
+    ]
+}
+
+const SUBNETS: &[&str] = &[
+    "subnet-0aa1000000000000a",
+    "subnet-0bb1000000000000b",
+    "subnet-0cc1000000000000c",
+    "subnet-12345678",
+    " subnet-0aa1000000000000a",
+];
+const SGS: &[&str] = &[
+    "sg-0c1c1c1c1c1c1c1c1",
+    "sg-0c2c2c2c2c2c2c2c2",
+    "sg-0c3c3c3c3c3c3c3c3",
+];
+const VPCS: &[&str] = &["vpc-0a1b2c3d4e5f60718", "vpc-0ffeeddccbbaa9988"];
+const AZS: &[&str] = &["us-west-2a", "us-west-2b", "us-west-2c"];
+const KEYS: &[&str] = &[
+    "VPC",
+    "SecurityGroup",
+    "SharedNodeSecurityGroup",
+    "ClusterSecurityGroupId",
+    "SubnetsPrivate",
+    "SubnetsPublic",
+    "Subnets",
+    "SubnetsLocalZonePrivate",
+    "SubnetsPrivateExtended",
+    "ClusterFullyPrivate",
+    "FeatureNATMode",
+    "Endpoint",
+    "ARN",
+];
+const STACK_NAMES: &[&str] = &[
+    "eksctl-prod-cluster",
+    "eksctl-prod-nodegroup-ng-cluster",
+    "EKS-prod-ControlPlane",
+    "eksctl-other-cluster",
+];
+const STATUSES: &[&str] = &[
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "ROLLBACK_COMPLETE",
+    "UPDATE_IN_PROGRESS",
+    "DELETE_COMPLETE",
+    "ACTIVE",
+    "FAILED",
+    "UPDATING",
+];
+const TAG_KEYS: &[&str] = &[
+    "alpha.eksctl.io/cluster-name",
+    "eksctl.cluster.k8s.io/v1alpha1/cluster-name",
+    "alpha.eksctl.io/nodegroup-name",
+    "alpha.eksctl.io/eksctl-version",
+];
+
+fn output_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::collection::vec(text(SUBNETS), 0..4).prop_map(|v| v.join(",")),
+        text(SGS),
+        text(VPCS),
+        text(&[
+            "true",
+            "Single",
+            "https://x.eks.amazonaws.com",
+            "arn:aws:eks:us-west-2:1:cluster/prod"
+        ]),
+    ]
+}
+
+fn stack() -> impl Strategy<Value = Stack> {
+    (
+        text(STACK_NAMES),
+        text(STATUSES),
+        proptest::collection::vec((text(KEYS), output_value()), 0..10),
+        proptest::collection::vec(
+            (text(TAG_KEYS), text(&["prod", "other", "ng-cluster"])),
+            0..4,
+        ),
+    )
+        .prop_map(|(stack_name, stack_status, outputs, tags)| Stack {
+            stack_name,
+            stack_status,
+            outputs: outputs
+                .into_iter()
+                .map(|(output_key, output_value)| Output {
+                    output_key,
+                    output_value,
+                    ..Output::default()
+                })
+                .collect(),
+            tags: tags
+                .into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect(),
+            ..Stack::default()
+        })
+}
+
+fn subnet() -> impl Strategy<Value = Subnet> {
+    (
+        text(SUBNETS),
+        text(VPCS),
+        text(AZS),
+        text(&["available", "pending"]),
+        proptest::option::of(any::<i64>()),
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(
+            |(
+                subnet_id,
+                vpc_id,
+                availability_zone,
+                state,
+                available_ip_address_count,
+                map_public_ip_on_launch,
+            )| Subnet {
+                subnet_id,
+                vpc_id,
+                availability_zone,
+                state,
+                available_ip_address_count,
+                map_public_ip_on_launch,
+                ..Subnet::default()
+            },
+        )
+}
+
+fn cluster() -> impl Strategy<Value = Cluster> {
+    (
+        text(&["prod"]),
+        proptest::collection::vec(text(SUBNETS), 0..5),
+        proptest::collection::vec(text(SGS), 0..3),
+        proptest::option::of(text(SGS)),
+        proptest::option::of(text(VPCS)),
+        (
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(any::<bool>()),
+        ),
+        proptest::option::of(text(STATUSES)),
+        proptest::collection::vec(
+            (
+                text(&["Ec2SubnetNotFound"]),
+                proptest::collection::vec(text(SUBNETS), 0..2),
+            ),
+            0..2,
+        ),
+        proptest::option::of(text(&["https://x.eks.amazonaws.com"])),
+    )
+        .prop_map(
+            |(
+                name,
+                subnet_ids,
+                security_group_ids,
+                cluster_security_group_id,
+                vpc_id,
+                (public, private),
+                status,
+                issues,
+                endpoint,
+            )| Cluster {
+                name,
+                endpoint,
+                status,
+                resources_vpc_config: VpcConfig {
+                    subnet_ids,
+                    security_group_ids,
+                    cluster_security_group_id,
+                    vpc_id,
+                    endpoint_public_access: public,
+                    endpoint_private_access: private,
+                    public_access_cidrs: Vec::new(),
+                },
+                health: Some(ClusterHealth {
+                    issues: issues
+                        .into_iter()
+                        .map(|(code, resource_ids)| HealthIssue {
+                            code,
+                            message: "m".into(),
+                            resource_ids,
+                        })
+                        .collect(),
+                }),
+                ..Cluster::default()
+            },
+        )
+}
+
+fn template() -> impl Strategy<Value = Option<Value>> {
+    let item = prop_oneof![
+        text(SUBNETS).prop_map(Value::from),
+        text(&["SubnetPrivateA", "SubnetPublicB"]).prop_map(|r| json!({"Ref": r})),
+        Just(json!({"Fn::ImportValue": "x"})),
+        Just(json!(42)),
+    ];
+    proptest::option::of(prop_oneof![
+        proptest::collection::vec(item, 0..4).prop_map(|ids| json!({"Resources": {
+            "ControlPlane": {"Type": "AWS::EKS::Cluster", "Properties": {"ResourcesVpcConfig": {"SubnetIds": ids}}},
+            "SubnetPrivateA": {"Type": "AWS::EC2::Subnet", "Properties": {"AvailabilityZone": "us-west-2a", "CidrBlock": "10.0.0.0/24"}},
+        }})),
+        any::<String>().prop_map(Value::from),
+        Just(json!({"Resources": []})),
+        Just(json!(null)),
+    ])
+}
+
+fn snapshot() -> impl Strategy<Value = Snapshot> {
+    (
+        proptest::collection::vec(stack(), 0..4),
+        cluster(),
+        proptest::collection::vec(subnet(), 0..6),
+        proptest::option::of(proptest::collection::vec(
+            text(SGS).prop_map(|group_id| SecurityGroup {
+                group_id,
+                ..SecurityGroup::default()
+            }),
+            0..3,
+        )),
+        template(),
+        proptest::option::of(proptest::collection::vec(
+            (
+                text(&["SubnetPrivateA", "SubnetPublicB"]),
+                proptest::option::of(text(SUBNETS)),
+            )
+                .prop_map(|(l, p)| StackResource {
+                    logical_resource_id: l,
+                    physical_resource_id: p,
+                    ..StackResource::default()
+                }),
+            0..3,
+        )),
+        proptest::option::of(text(&["us-west-2"])),
+    )
+        .prop_map(
+            |(stacks, cluster, subnets, security_groups, template, stack_resources, region)| {
+                Snapshot {
+                    source: "proptest".into(),
+                    region,
+                    stacks,
+                    cluster,
+                    subnets,
+                    security_groups,
+                    template,
+                    stack_resources,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn engine_never_panics_and_reports_validate(s in snapshot()) {
+        let target = drift_core::audit(&s);
+        // Every rule is accounted for exactly once.
+        prop_assert_eq!(target.coverage.checked.len() + target.coverage.not_checked.len(), ALL.len());
+        for f in &target.findings {
+            prop_assert!(ALL.iter().any(|r| r.code == f.code && r.slug == f.rule));
+        }
+        let mut sorted = target.findings.clone();
+        drift_core::report::sort_findings(&mut sorted);
+        prop_assert_eq!(&sorted, &target.findings);
+        let report = Report::new(vec![target], "2026-11-28T07:00:00Z".into(), Stats::default());
+        let value = serde_json::to_value(&report).unwrap();
+        let errors: Vec<String> = validator().iter_errors(&value).map(|e| e.to_string()).collect();
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+        // The renderer-facing JSON writer round-trips whatever the strings hold.
+        let mut out = Vec::new();
+        drift_core::text::write_json_safe(&mut out, &report).unwrap();
+        let back: Value = serde_json::from_slice(&out).unwrap();
+        prop_assert_eq!(back, value);
+    }
+
+    #[test]
+    fn bundle_reader_never_panics(stacks in prop_oneof![any::<Vec<u8>>().prop_map(|b| b), "\\PC{0,64}".prop_map(String::into_bytes)],
+                                  cluster in prop_oneof![Just(br#"{"cluster":{"name":"prod"}}"#.to_vec()), any::<Vec<u8>>()],
+                                  template in prop_oneof![Just(br#"{"TemplateBody":"{\"Resources\":{}}"}"#.to_vec()), any::<Vec<u8>>()]) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("describe-stacks.json"), &stacks).unwrap();
+        std::fs::write(dir.path().join("describe-cluster.json"), &cluster).unwrap();
+        std::fs::write(dir.path().join("describe-subnets.json"), br#"{"Subnets":[]}"#).unwrap();
+        std::fs::write(dir.path().join("get-template.json"), &template).unwrap();
+        match read_bundle(dir.path()) {
+            Ok(s) => { let _ = drift_core::audit(&s); }
+            Err(e) => prop_assert!(e.to_string().contains(".json")),
+        }
+    }
+}
