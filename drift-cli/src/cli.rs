@@ -91,6 +91,7 @@ pub struct LiveArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["clusters", "all_clusters", "from"])))]
 pub struct AuditArgs {
     #[command(flatten)]
     pub live: LiveArgs,
@@ -117,6 +118,7 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["clusters", "all_clusters"])))]
 pub struct CaptureArgs {
     #[command(flatten)]
     pub live: LiveArgs,

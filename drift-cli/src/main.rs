@@ -1,6 +1,8 @@
 //! `eksdrift`: parse, run, map the outcome to the contracted exit code.
 
 mod cli;
+#[cfg(feature = "aws")]
+mod live;
 mod offline;
 mod output;
 mod render;
@@ -33,7 +35,9 @@ fn main() -> ExitCode {
             for cause in err.chain().skip(1) {
                 let _ = write!(msg, "\n  caused by: {cause}");
             }
-            let _ = writeln!(io::stderr(), "{}", drift_core::text::terminal_safe(&msg));
+            // Line breaks stay; any other control character is shown escaped.
+            let safe: Vec<_> = msg.lines().map(drift_core::text::terminal_safe).collect();
+            let _ = writeln!(io::stderr(), "{}", safe.join("\n"));
             ExitCode::from(FAILURE)
         }
     }
@@ -137,11 +141,11 @@ fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
 }
 
 #[cfg(feature = "aws")]
-fn live_audit(_: &AuditArgs) -> Result<Report> {
-    anyhow::bail!("live audit is not wired yet")
+fn live_audit(args: &AuditArgs) -> Result<Report> {
+    live::audit(&args.live)
 }
 
 #[cfg(feature = "aws")]
-fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
-    anyhow::bail!("capture is not wired yet")
+fn live_capture(args: &cli::CaptureArgs) -> Result<u8> {
+    live::capture(&args.live, &args.out)
 }

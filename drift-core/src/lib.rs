@@ -30,8 +30,11 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod bundle;
+#[cfg(feature = "aws")]
+pub mod collect;
 pub mod discovery;
 pub mod engine;
+pub mod readonly;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

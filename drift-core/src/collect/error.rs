@@ -1,0 +1,111 @@
+//! Failures of AWS calls, classified into the report's error kinds.
+
+use std::error::Error as StdError;
+use std::fmt::Debug;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::report::{ErrorKind, TargetError};
+
+/// A failed AWS call: which operation, and what the service or the network said.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{action}: {message}")]
+pub struct CallError {
+    pub action: String,
+    pub kind: ErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl CallError {
+    #[must_use]
+    pub fn to_target_error(&self) -> TargetError {
+        TargetError {
+            kind: self.kind,
+            message: self.to_string(),
+        }
+    }
+}
+
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "AuthFailure",
+    "SignatureDoesNotMatch",
+];
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+];
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException", "NotFoundException"];
+
+/// Classifies an SDK error for `action` (`service:Operation`).
+pub fn classify<E, R>(action: &str, err: &SdkError<E, R>) -> CallError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: Debug,
+{
+    let code = err.code().map(str::to_owned);
+    let (kind, message) = match err {
+        SdkError::ServiceError(service) => {
+            let code_str = code.as_deref().unwrap_or("");
+            let msg = service.err().message().unwrap_or("").to_owned();
+            let kind = if ACCESS_DENIED.contains(&code_str) {
+                ErrorKind::AccessDenied
+            } else if THROTTLED.contains(&code_str) {
+                ErrorKind::Throttled
+            } else if NOT_FOUND.contains(&code_str) {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::Internal
+            };
+            let message = match kind {
+                ErrorKind::AccessDenied => format!(
+                    "access denied ({code_str}): the credentials need {action} (docs/iam-policy.json lists every action eksdrift uses){}",
+                    if msg.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; AWS says: {msg}")
+                    }
+                ),
+                ErrorKind::Throttled => format!("throttled ({code_str}) after every retry: {msg}"),
+                _ if code_str.is_empty() => format!("service error: {}", DisplayErrorContext(err)),
+                _ => format!("{code_str}: {msg}"),
+            };
+            (kind, message)
+        }
+        SdkError::TimeoutError(_) => (
+            ErrorKind::Timeout,
+            "timed out (see --timeout and --max-attempts)".to_owned(),
+        ),
+        SdkError::DispatchFailure(d) if d.is_timeout() => (
+            ErrorKind::Timeout,
+            format!(
+                "timed out (see --timeout and --max-attempts): {}",
+                DisplayErrorContext(err)
+            ),
+        ),
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => (
+            ErrorKind::Network,
+            format!("network error: {}", DisplayErrorContext(err)),
+        ),
+        _ => (ErrorKind::Internal, DisplayErrorContext(err).to_string()),
+    };
+    CallError {
+        action: action.to_owned(),
+        kind,
+        code,
+        message,
+    }
+}

@@ -1,0 +1,154 @@
+//! SDK output → drift-core snapshot types. The SDK's types stop here: the engine only ever
+//! sees what the bundle reader would have produced from the AWS CLI's JSON.
+
+use aws_sdk_cloudformation::types as cfn;
+use aws_sdk_ec2::types as ec2;
+use aws_sdk_eks::types as eks;
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+
+use crate::snapshot::{
+    Cluster, ClusterHealth, HealthIssue, Output, SecurityGroup, Stack, StackResource, Subnet, Tag,
+    VpcConfig,
+};
+
+fn time(t: Option<&DateTime>) -> Option<String> {
+    t.and_then(|t| t.fmt(Format::DateTime).ok())
+}
+
+fn owned(s: Option<&str>) -> Option<String> {
+    s.map(str::to_owned)
+}
+
+pub fn stack(s: &cfn::Stack) -> Stack {
+    Stack {
+        stack_id: owned(s.stack_id()),
+        stack_name: s.stack_name().unwrap_or_default().to_owned(),
+        description: owned(s.description()),
+        creation_time: time(s.creation_time()),
+        last_updated_time: time(s.last_updated_time()),
+        stack_status: s
+            .stack_status()
+            .map(|st| st.as_str().to_owned())
+            .unwrap_or_default(),
+        stack_status_reason: owned(s.stack_status_reason()),
+        outputs: s
+            .outputs()
+            .iter()
+            .map(|o| Output {
+                output_key: o.output_key().unwrap_or_default().to_owned(),
+                output_value: o.output_value().unwrap_or_default().to_owned(),
+                description: owned(o.description()),
+                export_name: owned(o.export_name()),
+            })
+            .collect(),
+        tags: s
+            .tags()
+            .iter()
+            .map(|t| Tag {
+                key: t.key().unwrap_or_default().to_owned(),
+                value: t.value().unwrap_or_default().to_owned(),
+            })
+            .collect(),
+    }
+}
+
+pub fn cluster(c: &eks::Cluster) -> Cluster {
+    let vpc = c.resources_vpc_config();
+    Cluster {
+        name: c.name().unwrap_or_default().to_owned(),
+        arn: owned(c.arn()),
+        created_at: time(c.created_at()),
+        version: owned(c.version()),
+        endpoint: owned(c.endpoint()),
+        role_arn: owned(c.role_arn()),
+        resources_vpc_config: vpc
+            .map(|v| VpcConfig {
+                subnet_ids: v.subnet_ids().to_vec(),
+                security_group_ids: v.security_group_ids().to_vec(),
+                cluster_security_group_id: owned(v.cluster_security_group_id()),
+                vpc_id: owned(v.vpc_id()),
+                endpoint_public_access: Some(v.endpoint_public_access()),
+                endpoint_private_access: Some(v.endpoint_private_access()),
+                public_access_cidrs: v.public_access_cidrs().to_vec(),
+            })
+            .unwrap_or_default(),
+        status: c.status().map(|s| s.as_str().to_owned()),
+        platform_version: owned(c.platform_version()),
+        health: c.health().map(|h| ClusterHealth {
+            issues: h
+                .issues()
+                .iter()
+                .map(|i| HealthIssue {
+                    code: i.code().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                    message: i.message().unwrap_or_default().to_owned(),
+                    resource_ids: i.resource_ids().to_vec(),
+                })
+                .collect(),
+        }),
+        tags: c
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn ec2_tags(tags: &[ec2::Tag]) -> Vec<Tag> {
+    tags.iter()
+        .map(|t| Tag {
+            key: t.key().unwrap_or_default().to_owned(),
+            value: t.value().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+pub fn subnet(s: &ec2::Subnet) -> Subnet {
+    Subnet {
+        subnet_id: s.subnet_id().unwrap_or_default().to_owned(),
+        vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+        availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
+        availability_zone_id: owned(s.availability_zone_id()),
+        cidr_block: owned(s.cidr_block()),
+        available_ip_address_count: s.available_ip_address_count().map(i64::from),
+        map_public_ip_on_launch: s.map_public_ip_on_launch(),
+        state: s
+            .state()
+            .map(|st| st.as_str().to_owned())
+            .unwrap_or_default(),
+        default_for_az: s.default_for_az(),
+        owner_id: owned(s.owner_id()),
+        outpost_arn: owned(s.outpost_arn()),
+        tags: ec2_tags(s.tags()),
+    }
+}
+
+pub fn security_group(g: &ec2::SecurityGroup) -> SecurityGroup {
+    SecurityGroup {
+        group_id: g.group_id().unwrap_or_default().to_owned(),
+        group_name: owned(g.group_name()),
+        description: owned(g.description()),
+        vpc_id: owned(g.vpc_id()),
+        owner_id: owned(g.owner_id()),
+        tags: ec2_tags(g.tags()),
+    }
+}
+
+pub fn stack_resource(r: &cfn::StackResource) -> StackResource {
+    StackResource {
+        stack_name: owned(r.stack_name()),
+        logical_resource_id: r.logical_resource_id().unwrap_or_default().to_owned(),
+        physical_resource_id: owned(r.physical_resource_id()),
+        resource_type: r.resource_type().unwrap_or_default().to_owned(),
+        resource_status: r.resource_status().map(|s| s.as_str().to_owned()),
+        timestamp: time(r.timestamp()),
+    }
+}
+
+/// `TemplateBody` as the AWS CLI prints it: a JSON template becomes an object, anything else
+/// (YAML) stays a string.
+pub fn template_body(body: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .unwrap_or_else(|| serde_json::Value::String(body.to_owned()))
+}

@@ -1,0 +1,64 @@
+//! The read-only guarantee: the only AWS operations eksdrift may call. The collector's guard
+//! refuses anything else before it is sent, and `docs/iam-policy.json` grants exactly these.
+
+/// `service:Operation`, with the IAM service prefix.
+pub const ALLOWED_OPERATIONS: &[&str] = &[
+    "cloudformation:DescribeStacks",
+    "cloudformation:ListStacks",
+    "cloudformation:GetTemplate",
+    "cloudformation:DescribeStackResources",
+    "cloudformation:ListImports",
+    "eks:ListClusters",
+    "eks:DescribeCluster",
+    "eks:ListNodegroups",
+    "eks:DescribeNodegroup",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeRegions",
+    "sts:GetCallerIdentity",
+];
+
+/// True when `action` (`service:Operation`) is on the allowlist.
+#[must_use]
+pub fn is_allowed(action: &str) -> bool {
+    ALLOWED_OPERATIONS.contains(&action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ALLOWED_OPERATIONS;
+
+    #[test]
+    fn iam_policy_grants_exactly_the_allowlist() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/iam-policy.json"
+        ))
+        .unwrap();
+        let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let statements = policy["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1);
+        assert_eq!(statements[0]["Effect"], "Allow");
+        let mut granted: Vec<&str> = statements[0]["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        granted.sort_unstable();
+        let mut allowed = ALLOWED_OPERATIONS.to_vec();
+        allowed.sort_unstable();
+        assert_eq!(granted, allowed);
+        for a in ALLOWED_OPERATIONS {
+            let op = a.split(':').nth(1).unwrap();
+            assert!(
+                ["Describe", "List", "Get"]
+                    .iter()
+                    .any(|p| op.starts_with(p)),
+                "{a} is not a read"
+            );
+        }
+        assert!(!ALLOWED_OPERATIONS.contains(&"cloudformation:DetectStackDrift"));
+    }
+}
