@@ -11,6 +11,15 @@ Exit codes (the same for every output format):
   2  usage error, unreadable input, or at least one target that could not be audited
      (this wins over 1)
 
+When AWS fails:
+  Every call is retried with exponential backoff and jitter (--max-attempts, default 10), and
+  each attempt is bounded (--timeout, default 20 s), so a hung endpoint costs at most about
+  attempts x timeout plus backoff. A cluster that still cannot be read (not found, access
+  denied, throttled, timeout, network) is reported as failed with that error kind while the
+  others are audited; the exit code is then 2. A cluster is never reported clean unless
+  everything it needs was read. Subnets and security groups missing from a first answer are
+  asked for once more before they are reported deleted (EC2 is eventually consistent).
+
 eksdrift only reads: it calls the CloudFormation, EKS, EC2 and STS read operations listed in
 docs/iam-policy.json, and a guard in its AWS client refuses any other before it is sent.";
 

@@ -102,6 +102,37 @@ fn path_part(s: &str) -> String {
     }
 }
 
+/// Writes the bundle into a temporary sibling folder and renames it into place, so a reader
+/// (or an interrupted run) never sees half a bundle.
+fn write_bundle_atomically(
+    dir: &Path,
+    snapshot: &drift_core::Snapshot,
+    info: &CaptureInfo,
+) -> Result<()> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    crate::output::pending(&tmp);
+    let result = (|| -> Result<()> {
+        let _ = std::fs::remove_dir_all(&tmp);
+        write_bundle(&tmp, snapshot, Some(info))?;
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
+        }
+        std::fs::rename(&tmp, dir)
+            .with_context(|| format!("moving the bundle into {}", dir.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    crate::output::done(&tmp);
+    result
+}
+
 /// Writes one bundle per cluster under `out/<region>/<cluster>/`; prints each path on stdout.
 /// Exit code: 0 when every target was written, 2 otherwise.
 pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
@@ -121,7 +152,7 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
                     captured_at: captured_at.clone(),
                     queries: t.queries,
                 };
-                write_bundle(&dir, &snapshot, Some(&info))?;
+                write_bundle_atomically(&dir, &snapshot, &info)?;
                 writeln!(
                     stdout,
                     "{}",

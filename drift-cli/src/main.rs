@@ -26,6 +26,7 @@ const FAILURE: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    output::remove_partial_output_on_interrupt();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(OK),

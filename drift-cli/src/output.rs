@@ -3,9 +3,41 @@
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context as _, Result};
+
+/// Temporary files and folders that an interrupted run must not leave behind.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes pending temporaries on Ctrl-C (and SIGTERM), then exits with 130, so an
+/// interrupted run never leaves a partial report or bundle.
+pub fn remove_partial_output_on_interrupt() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(pending) = PENDING.lock() {
+            for p in pending.iter() {
+                let _ = fs::remove_file(p).or_else(|_| fs::remove_dir_all(p));
+            }
+        }
+        let _ = writeln!(io::stderr(), "interrupted");
+        std::process::exit(130);
+    });
+}
+
+/// Registers `path` as pending until [`done`] is called for it.
+pub fn pending(path: &Path) {
+    if let Ok(mut p) = PENDING.lock() {
+        p.push(path.to_owned());
+    }
+}
+
+/// `path` was renamed into place or cleaned up.
+pub fn done(path: &Path) {
+    if let Ok(mut p) = PENDING.lock() {
+        p.retain(|q| q != path);
+    }
+}
 
 /// Writes with `render` to `file` (atomically) or to stdout.
 pub fn emit(
@@ -33,6 +65,7 @@ pub fn emit(
                 name.to_string_lossy(),
                 std::process::id()
             ));
+            pending(&tmp);
             let result = (|| -> io::Result<()> {
                 let mut out = BufWriter::new(fs::File::create(&tmp)?);
                 render(&mut out)?;
@@ -40,11 +73,11 @@ pub fn emit(
                 file.sync_all()?;
                 fs::rename(&tmp, path)
             })();
-            if let Err(e) = result {
+            if result.is_err() {
                 let _ = fs::remove_file(&tmp);
-                return Err(e).with_context(|| format!("writing {}", path.display()));
             }
-            Ok(())
+            done(&tmp);
+            result.with_context(|| format!("writing {}", path.display()))
         }
     }
 }

@@ -108,14 +108,10 @@ fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, BundleErro
     })
 }
 
-fn read_file<T: DeserializeOwned>(
-    dir: &Path,
-    name: &str,
-    required: bool,
-) -> Result<Option<T>, BundleError> {
+fn read_bytes(dir: &Path, name: &str, required: bool) -> Result<Option<Vec<u8>>, BundleError> {
     let path = dir.join(name);
     match fs::read(&path) {
-        Ok(bytes) => parse(&path, &bytes).map(Some),
+        Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if required {
                 Err(BundleError::Missing { path })
@@ -125,6 +121,18 @@ fn read_file<T: DeserializeOwned>(
         }
         Err(source) => Err(BundleError::Io { path, source }),
     }
+}
+
+/// The raw contents of a bundle's files; `None` for an absent optional file.
+#[derive(Debug, Clone, Default)]
+pub struct BundleFiles {
+    pub describe_stacks: Vec<u8>,
+    pub describe_cluster: Vec<u8>,
+    pub describe_subnets: Vec<u8>,
+    pub describe_security_groups: Option<Vec<u8>>,
+    pub get_template: Option<Vec<u8>>,
+    pub describe_stack_resources: Option<Vec<u8>>,
+    pub capture: Option<Vec<u8>>,
 }
 
 /// Reads one bundle folder into a snapshot. `source` in the snapshot is the folder path.
@@ -142,25 +150,55 @@ pub fn read_bundle(dir: &Path) -> Result<Snapshot, BundleError> {
             },
         });
     }
-    let stacks: StacksFile =
-        read_file(dir, DESCRIBE_STACKS, true)?.unwrap_or(StacksFile { stacks: Vec::new() });
-    let cluster: ClusterFile =
-        read_file(dir, DESCRIBE_CLUSTER, true)?.ok_or_else(|| BundleError::Missing {
-            path: dir.join(DESCRIBE_CLUSTER),
-        })?;
+    let required = |name: &str| -> Result<Vec<u8>, BundleError> {
+        read_bytes(dir, name, true)?.ok_or_else(|| BundleError::Missing {
+            path: dir.join(name),
+        })
+    };
+    let files = BundleFiles {
+        describe_stacks: required(DESCRIBE_STACKS)?,
+        describe_cluster: required(DESCRIBE_CLUSTER)?,
+        describe_subnets: required(DESCRIBE_SUBNETS)?,
+        describe_security_groups: read_bytes(dir, DESCRIBE_SECURITY_GROUPS, false)?,
+        get_template: read_bytes(dir, GET_TEMPLATE, false)?,
+        describe_stack_resources: read_bytes(dir, DESCRIBE_STACK_RESOURCES, false)?,
+        capture: read_bytes(dir, CAPTURE, false)?,
+    };
+    parse_bundle(dir, &files)
+}
+
+fn parse_optional<T: DeserializeOwned>(
+    dir: &Path,
+    name: &str,
+    bytes: Option<&Vec<u8>>,
+) -> Result<Option<T>, BundleError> {
+    bytes.map(|b| parse(&dir.join(name), b)).transpose()
+}
+
+/// Parses a bundle's file contents (as read from `dir`, which errors and `source` name).
+pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleError> {
+    let stacks: StacksFile = parse(&dir.join(DESCRIBE_STACKS), &files.describe_stacks)?;
+    let cluster: ClusterFile = parse(&dir.join(DESCRIBE_CLUSTER), &files.describe_cluster)?;
     if cluster.cluster.name.trim().is_empty() {
         return Err(BundleError::Invalid {
             path: dir.join(DESCRIBE_CLUSTER),
             message: "cluster.name is empty".to_owned(),
         });
     }
-    let subnets: SubnetsFile = read_file(dir, DESCRIBE_SUBNETS, true)?.unwrap_or(SubnetsFile {
-        subnets: Vec::new(),
-    });
-    let groups: Option<SecurityGroupsFile> = read_file(dir, DESCRIBE_SECURITY_GROUPS, false)?;
-    let template: Option<TemplateFile> = read_file(dir, GET_TEMPLATE, false)?;
-    let resources: Option<StackResourcesFile> = read_file(dir, DESCRIBE_STACK_RESOURCES, false)?;
-    let capture: Option<CaptureInfo> = read_file(dir, CAPTURE, false)?;
+    let subnets: SubnetsFile = parse(&dir.join(DESCRIBE_SUBNETS), &files.describe_subnets)?;
+    let groups: Option<SecurityGroupsFile> = parse_optional(
+        dir,
+        DESCRIBE_SECURITY_GROUPS,
+        files.describe_security_groups.as_ref(),
+    )?;
+    let template: Option<TemplateFile> =
+        parse_optional(dir, GET_TEMPLATE, files.get_template.as_ref())?;
+    let resources: Option<StackResourcesFile> = parse_optional(
+        dir,
+        DESCRIBE_STACK_RESOURCES,
+        files.describe_stack_resources.as_ref(),
+    )?;
+    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, files.capture.as_ref())?;
 
     Ok(Snapshot {
         source: dir.display().to_string(),

@@ -223,6 +223,36 @@ impl Stack {
             .or_else(|| self.output_list(outputs::SUBNETS_LEGACY))
     }
 
+    /// The legacy `Subnets` list of very old stacks.
+    #[must_use]
+    pub fn subnets_legacy(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_LEGACY)
+    }
+
+    /// `SubnetsLocalZonePrivate` (never control-plane subnets).
+    #[must_use]
+    pub fn subnets_local_zone_private(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_LOCAL_ZONE_PRIVATE)
+    }
+
+    /// `SubnetsLocalZonePublic` (never control-plane subnets).
+    #[must_use]
+    pub fn subnets_local_zone_public(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_LOCAL_ZONE_PUBLIC)
+    }
+
+    /// `SubnetsPrivateExtended` (Outposts and extended subnets; never control-plane subnets).
+    #[must_use]
+    pub fn subnets_private_extended(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_PRIVATE_EXTENDED)
+    }
+
+    /// `SubnetsPublicExtended` (never control-plane subnets).
+    #[must_use]
+    pub fn subnets_public_extended(&self) -> Option<Vec<&str>> {
+        self.output_list(outputs::SUBNETS_PUBLIC_EXTENDED)
+    }
+
     /// `ClusterFullyPrivate`: `Some(true)` when the output reads `true`.
     #[must_use]
     pub fn cluster_fully_private(&self) -> Option<bool> {

@@ -1,6 +1,7 @@
 //! Live audit and capture against a real moto server, through the real `eksdrift` binary and
 //! the real AWS SDK over HTTP. No mocks of our own code; no internet.
 
+mod faults;
 mod harness;
 mod seed;
 
@@ -535,4 +536,371 @@ fn missing_region_and_credentials_fail_fast_before_any_call() {
         .filter(|a| !a.starts_with("moto:"))
         .collect();
     assert!(sent.is_empty(), "{sent:?}");
+}
+
+/// Figures for the fleet audit, not a pass/fail test: run with
+/// `cargo test --release -p drift-cli --test live -- --ignored fleet_figures --nocapture`.
+/// Seeds 50 eksctl clusters in one region (three with the seed-case drift) and prints calls
+/// per operation and the median wall time of 5 runs at the default concurrency and at 1,
+/// then the same fleet read by a shell loop of AWS CLI calls per cluster.
+#[test]
+#[ignore = "benchmark: prints figures, takes minutes"]
+fn fleet_figures() {
+    use std::time::Instant;
+    let (_lock, moto) = moto();
+    let n = 50;
+    rt().block_on(async {
+        for i in 0..n {
+            let c = seed::eksctl_cluster(moto, "us-east-1", &format!("fleet-{i:02}")).await;
+            if i % 17 == 0 {
+                seed::replace_private_subnets(moto, &c).await;
+            }
+        }
+    });
+    // Warm moto's per-service state so the first timed run is not the slow one.
+    moto.eksdrift()
+        .args(["audit", "--all-clusters", "-r", "us-east-1", "-o", "json"])
+        .output()
+        .unwrap();
+
+    let median = |args: &[&str]| -> (f64, Value) {
+        let mut times = Vec::new();
+        let mut last = Value::Null;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let out = moto.eksdrift().args(args).output().unwrap();
+            times.push(started.elapsed().as_secs_f64());
+            assert_eq!(out.status.code(), Some(1));
+            last = json_of(&out);
+        }
+        times.sort_by(f64::total_cmp);
+        (times[2], last)
+    };
+    let (default_s, report) = median(&["audit", "--all-clusters", "-r", "us-east-1", "-o", "json"]);
+    let (serial_s, _) = median(&[
+        "audit",
+        "--all-clusters",
+        "-r",
+        "us-east-1",
+        "-o",
+        "json",
+        "--concurrency",
+        "1",
+    ]);
+    let calls = api_calls(&report);
+    let total: u64 = calls.values().sum();
+    println!(
+        "fleet of {n} clusters, one region (moto {})",
+        moto.endpoint()
+    );
+    println!(
+        "calls per operation: {calls:?} (total {total}; budget N + 20 = {})",
+        n + 20
+    );
+    println!("findings: {}", report["summary"]["findings"]);
+    println!("eksdrift, default concurrency: median of 5 = {default_s:.3} s");
+    println!("eksdrift, --concurrency 1:     median of 5 = {serial_s:.3} s");
+
+    let script = format!(
+        r"for i in $(seq -w 0 {last}); do c=fleet-$i
+  aws cloudformation describe-stacks --stack-name eksctl-$c-cluster > /dev/null
+  vpc=$(aws eks describe-cluster --name $c --query cluster.resourcesVpcConfig.vpcId --output text)
+  aws ec2 describe-subnets --filters Name=vpc-id,Values=$vpc > /dev/null
+done",
+        last = n - 1
+    );
+    let mut loop_times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let status = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .status()
+            .expect("the aws CLI (pip install awscli) is needed for the comparison");
+        assert!(status.success());
+        loop_times.push(started.elapsed().as_secs_f64());
+    }
+    loop_times.sort_by(f64::total_cmp);
+    let loop_s = loop_times[1];
+    println!(
+        "aws CLI loop (3 calls per cluster, {} calls): median of 3 = {loop_s:.3} s",
+        3 * n
+    );
+    println!(
+        "ratio aws CLI loop / eksdrift default = {:.1}x",
+        loop_s / default_s
+    );
+}
+
+#[test]
+fn an_unreachable_or_silent_endpoint_fails_the_targets_with_the_right_kind() {
+    let (_lock, moto) = moto();
+    rt().block_on(seed::eksctl_cluster(moto, "us-west-2", "prod"));
+    // EKS behind a port nobody listens on: a network error, after the retries.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = moto
+        .eksdrift()
+        .env("AWS_ENDPOINT_URL_EKS", format!("http://127.0.0.1:{closed}"))
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--max-attempts",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out);
+    assert_eq!(report["targets"][0]["status"], "failed");
+    assert_eq!(report["targets"][0]["error"]["kind"], "network", "{report}");
+    assert!(
+        report["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // EKS behind a listener that accepts and never answers: a timeout, bounded by the flags.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        silent.set_nonblocking(true).unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < until {
+            if let Ok((c, _)) = silent.accept() {
+                conns.push(c);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = moto
+        .eksdrift()
+        .env("AWS_ENDPOINT_URL_EKS", format!("http://127.0.0.1:{port}"))
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--timeout",
+            "1",
+            "--max-attempts",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out);
+    assert_eq!(report["targets"][0]["error"]["kind"], "timeout", "{report}");
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
+    drop(held);
+}
+
+mod fault_injection {
+    use super::faults::{Fault, Match, Proxy, Rule};
+    use super::{codes, harness::moto, json_of, rt, seed};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    const REGION: &str = "us-east-1";
+
+    fn fleet(moto: &'static super::harness::Moto) {
+        rt().block_on(async {
+            for i in 0..5 {
+                let c = seed::eksctl_cluster(moto, REGION, &format!("f{i}")).await;
+                if i % 2 == 0 {
+                    seed::replace_private_subnets(moto, &c).await;
+                }
+            }
+        });
+    }
+
+    fn audit(
+        moto: &super::harness::Moto,
+        endpoint: &str,
+        extra: &[&str],
+    ) -> (Option<i32>, Value, Duration) {
+        let started = Instant::now();
+        let out = moto
+            .eksdrift()
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .args(["audit", "--all-clusters", "-r", REGION, "-o", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (out.status.code(), json_of(&out), started.elapsed())
+    }
+
+    fn findings_by_cluster(report: &Value) -> BTreeMap<String, Vec<(String, String)>> {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["cluster"].as_str().unwrap().to_owned(), codes(t)))
+            .collect()
+    }
+
+    #[test]
+    fn transient_faults_at_25_percent_change_nothing() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        let (code, baseline, _) = audit(moto, &moto.endpoint(), &[]);
+        assert_eq!(code, Some(1));
+        let expected = findings_by_cluster(&baseline);
+        assert_eq!(expected.len(), 5);
+        let transient = vec![
+            Fault::Throttle,
+            Fault::Internal,
+            Fault::Unavailable,
+            Fault::Reset,
+            Fault::Truncate,
+            Fault::Slow,
+        ];
+        let mut total: BTreeMap<Fault, u64> = BTreeMap::new();
+        let runs: u64 = std::env::var("EKSDRIFT_FAULT_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4);
+        for seed in 1..=runs {
+            let proxy = Proxy::start(
+                moto.port,
+                seed,
+                vec![Rule {
+                    on: Match::default(),
+                    rate: 0.25,
+                    faults: transient.clone(),
+                }],
+            );
+            let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
+            assert_eq!(code, Some(1), "seed {seed}: {report}");
+            assert_eq!(findings_by_cluster(&report), expected, "seed {seed}");
+            assert_eq!(report["summary"]["failed"], 0);
+            for (f, n) in proxy.injected() {
+                *total.entry(f).or_default() += n;
+            }
+        }
+        println!("faults injected and survived over {runs} fleet runs: {total:?}");
+        assert!(total.values().sum::<u64>() >= 10, "{total:?}");
+    }
+
+    #[test]
+    fn permanent_denial_on_one_cluster_fails_that_target_alone() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        let proxy = Proxy::start(
+            moto.port,
+            7,
+            vec![Rule {
+                on: Match {
+                    service: Some("eks"),
+                    operation: Some("DescribeCluster"),
+                    path_contains: Some("/clusters/f1".into()),
+                },
+                rate: 1.0,
+                faults: vec![Fault::AccessDenied],
+            }],
+        );
+        let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
+        assert_eq!(code, Some(2));
+        let targets = report["targets"].as_array().unwrap();
+        for t in targets {
+            if t["cluster"] == "f1" {
+                assert_eq!(t["status"], "failed");
+                assert_eq!(t["error"]["kind"], "access_denied");
+                assert!(
+                    t["error"]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("eks:DescribeCluster"),
+                    "{t}"
+                );
+                assert!(t["findings"].as_array().unwrap().is_empty());
+            } else {
+                assert_eq!(t["status"], "audited", "{t}");
+            }
+        }
+        assert_eq!(report["summary"]["audited"], 4);
+    }
+
+    #[test]
+    fn a_hang_on_one_cluster_times_out_in_bounded_time() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        let proxy = Proxy::start(
+            moto.port,
+            9,
+            vec![Rule {
+                on: Match {
+                    service: Some("eks"),
+                    operation: Some("DescribeCluster"),
+                    path_contains: Some("/clusters/f3".into()),
+                },
+                rate: 1.0,
+                faults: vec![Fault::Hang],
+            }],
+        );
+        let (code, report, took) = audit(
+            moto,
+            &proxy.endpoint(),
+            &["--timeout", "2", "--max-attempts", "2"],
+        );
+        assert_eq!(code, Some(2));
+        println!("hung endpoint with --timeout 2 --max-attempts 2: {took:?}");
+        // attempts x timeout plus backoff, with room for a slow machine
+        assert!(took < Duration::from_secs(20), "took {took:?}");
+        for t in report["targets"].as_array().unwrap() {
+            if t["cluster"] == "f3" {
+                assert_eq!(t["error"]["kind"], "timeout", "{t}");
+            } else {
+                assert_eq!(t["status"], "audited", "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_is_reported_clean_when_ec2_cannot_be_read() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        let proxy = Proxy::start(
+            moto.port,
+            3,
+            vec![Rule {
+                on: Match {
+                    service: Some("ec2"),
+                    operation: Some("DescribeSecurityGroups"),
+                    path_contains: None,
+                },
+                rate: 1.0,
+                faults: vec![Fault::Throttle],
+            }],
+        );
+        let (code, report, _) = audit(moto, &proxy.endpoint(), &["--max-attempts", "2"]);
+        assert_eq!(code, Some(2));
+        for t in report["targets"].as_array().unwrap() {
+            assert_eq!(t["status"], "failed", "{t}");
+            assert_eq!(t["error"]["kind"], "throttled", "{t}");
+            assert!(t["findings"].as_array().unwrap().is_empty());
+        }
+        assert!(proxy.forwarded() > 0);
+    }
 }

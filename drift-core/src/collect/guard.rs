@@ -70,6 +70,7 @@ impl Intercept for ReadOnlyGuard {
             tracing::error!(%action, "refused by the read-only guard");
             return Err(Box::new(Refused(action)));
         }
+        tracing::debug!(%action, "calling");
         if let Ok(mut calls) = self.calls.lock() {
             *calls.entry(action).or_default() += 1;
         }

@@ -41,6 +41,9 @@ use crate::report::{ErrorKind, TargetError};
 use crate::rules::{Context, is_resource_id};
 use crate::snapshot::{Cluster, SecurityGroup, Snapshot, Stack, StackResource, Subnet, outputs};
 
+/// Pause before asking EC2 again for IDs it did not return (eventual consistency).
+const RECHECK_DELAY: Duration = Duration::from_millis(750);
+
 /// Values per EC2 filter (the API's limit).
 const FILTER_CHUNK: usize = 200;
 
@@ -359,8 +362,42 @@ async fn collect_region(
         group_ids.extend(groups);
         own_stacks.insert(name.as_str(), mine);
     }
-    let found_subnets = describe_subnets(&clients.ec2, &subnet_ids).await;
-    let found_groups = describe_security_groups(&clients.ec2, &group_ids).await;
+    let mut found_subnets = describe_subnets(&clients.ec2, &subnet_ids).await;
+    let mut found_groups = describe_security_groups(&clients.ec2, &group_ids).await;
+    // EC2 is eventually consistent: a subnet or group created moments ago can be briefly
+    // invisible. Before calling anything deleted, ask once more for just the missing IDs.
+    let missing_subnets = missing(&subnet_ids, found_subnets.as_deref().unwrap_or(&[]), |s| {
+        &s.subnet_id
+    });
+    let missing_groups = missing(&group_ids, found_groups.as_deref().unwrap_or(&[]), |g| {
+        &g.group_id
+    });
+    if found_subnets.is_ok()
+        && found_groups.is_ok()
+        && (!missing_subnets.is_empty() || !missing_groups.is_empty())
+    {
+        tokio::time::sleep(RECHECK_DELAY).await;
+        if let (Ok(found), false) = (&mut found_subnets, missing_subnets.is_empty()) {
+            match describe_subnets(&clients.ec2, &missing_subnets).await {
+                Ok(more) => found.extend(more),
+                Err(e) => found_subnets = Err(e),
+            }
+            queries.push(format!(
+                "ec2:DescribeSubnets filter subnet-id ({} missing IDs, checked again)",
+                missing_subnets.len()
+            ));
+        }
+        if let (Ok(found), false) = (&mut found_groups, missing_groups.is_empty()) {
+            match describe_security_groups(&clients.ec2, &missing_groups).await {
+                Ok(more) => found.extend(more),
+                Err(e) => found_groups = Err(e),
+            }
+            queries.push(format!(
+                "ec2:DescribeSecurityGroups filter group-id ({} missing IDs, checked again)",
+                missing_groups.len()
+            ));
+        }
+    }
     queries.push(format!(
         "ec2:DescribeSubnets filter subnet-id ({} IDs)",
         subnet_ids.len()
@@ -465,6 +502,20 @@ async fn collect_region(
         .collect();
     targets.sort_by_key(|t| order.get(t.cluster.as_str()).copied().unwrap_or(usize::MAX));
     targets
+}
+
+/// The requested IDs that `found` does not hold.
+fn missing<T>(
+    wanted: &BTreeSet<String>,
+    found: &[T],
+    id: impl Fn(&T) -> &String,
+) -> BTreeSet<String> {
+    let have: BTreeSet<&String> = found.iter().map(id).collect();
+    wanted
+        .iter()
+        .filter(|w| !have.contains(w))
+        .cloned()
+        .collect()
 }
 
 /// The stacks that can matter for `cluster`: tagged with its name, or named after it.

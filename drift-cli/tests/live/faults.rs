@@ -1,0 +1,374 @@
+//! A fault-injecting HTTP proxy on 127.0.0.1 in front of moto, written for this test suite.
+//! It speaks just enough HTTP/1.1 to forward one request per connection, and, by a seeded
+//! plan per service and operation, answers instead with each service's real wire errors,
+//! resets the connection, truncates the body, answers slowly, or never answers.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// The service's throttling error (EC2 `RequestLimitExceeded` 503 XML, CloudFormation and
+    /// STS `Throttling` 400 XML, EKS `ThrottlingException` 429 JSON).
+    Throttle,
+    /// 500 with the service's internal-error code.
+    Internal,
+    /// 503 with the service's unavailable code.
+    Unavailable,
+    /// 403 with the service's access-denied code.
+    AccessDenied,
+    /// The connection closes without an answer.
+    Reset,
+    /// Headers promise more body than is sent before the connection closes.
+    Truncate,
+    /// The real answer, 1.5 s late.
+    Slow,
+    /// No answer at all, for as long as the proxy lives.
+    Hang,
+}
+
+/// Which requests a rule applies to.
+#[derive(Debug, Clone, Default)]
+pub struct Match {
+    /// `ec2`, `cloudformation`, `eks`, `sts`; `None` for all.
+    pub service: Option<&'static str>,
+    /// Operation name (`DescribeSubnets`); `None` for all.
+    pub operation: Option<&'static str>,
+    /// Substring of the request path (EKS cluster names live there).
+    pub path_contains: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub on: Match,
+    /// Probability of a fault for a matching request.
+    pub rate: f64,
+    /// Faults to choose from, uniformly.
+    pub faults: Vec<Fault>,
+}
+
+pub struct Proxy {
+    pub port: u16,
+    injected: Arc<Mutex<BTreeMap<Fault, u64>>>,
+    forwarded: Arc<Mutex<u64>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+impl Proxy {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn injected(&self) -> BTreeMap<Fault, u64> {
+        self.injected.lock().unwrap().clone()
+    }
+
+    pub fn forwarded(&self) -> u64 {
+        *self.forwarded.lock().unwrap()
+    }
+
+    /// Starts a proxy to `upstream` (moto's port) with `rules`, seeded.
+    pub fn start(upstream: u16, seed: u64, rules: Vec<Rule>) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let injected = Arc::new(Mutex::new(BTreeMap::new()));
+        let forwarded = Arc::new(Mutex::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let rng = Arc::new(Mutex::new(seed.max(1)));
+        let rules = Arc::new(rules);
+        {
+            let (injected, forwarded, stop) = (injected.clone(), forwarded.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for conn in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let (rules, rng, injected, forwarded, stop) = (
+                        rules.clone(),
+                        rng.clone(),
+                        injected.clone(),
+                        forwarded.clone(),
+                        stop.clone(),
+                    );
+                    std::thread::spawn(move || {
+                        let _ = serve(conn, upstream, &rules, &rng, &injected, &forwarded, &stop);
+                    });
+                }
+            });
+        }
+        Proxy {
+            port,
+            injected,
+            forwarded,
+            stop,
+        }
+    }
+}
+
+/// xorshift64*: deterministic for a seed, good enough to pick faults.
+fn next(rng: &Mutex<u64>) -> f64 {
+    let mut s = rng.lock().unwrap();
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    let v = s.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    (v >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// An index below `len` from a draw in [0, 1).
+#[allow(clippy::cast_sign_loss)]
+fn pick(draw: f64, len: usize) -> usize {
+    (draw * len as f64) as usize
+}
+
+struct Request {
+    method: String,
+    path: String,
+    head: String,
+    body: Vec<u8>,
+    service: String,
+    operation: String,
+}
+
+fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = conn.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    let mut first = head.lines().next().unwrap_or("").split_whitespace();
+    let method = first.next().unwrap_or("").to_owned();
+    let path = first.next().unwrap_or("").to_owned();
+    let service = head
+        .lines()
+        .find_map(|l| {
+            l.split_once("Credential=")
+                .map(|(_, c)| c.split('/').nth(3).unwrap_or("").to_owned())
+        })
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let operation = text
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Action="))
+        .map_or_else(
+            || {
+                let segments: Vec<&str> = path
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                match segments.as_slice() {
+                    ["clusters"] => "ListClusters".to_owned(),
+                    ["clusters", _] => "DescribeCluster".to_owned(),
+                    _ => String::new(),
+                }
+            },
+            str::to_owned,
+        );
+    Ok(Some(Request {
+        method,
+        path,
+        head,
+        body,
+        service,
+        operation,
+    }))
+}
+
+fn error_response(service: &str, fault: Fault) -> (u16, Vec<(&'static str, String)>, String) {
+    let xml = |status: u16, code: &str, msg: &str| {
+        let body = match service {
+            "ec2" => format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code><Message>{msg}</Message></Error></Errors><RequestID>00000000-fault</RequestID></Response>"#
+            ),
+            "cloudformation" => format!(
+                r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>00000000-fault</RequestId></ErrorResponse>"#
+            ),
+            _ => format!(
+                r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{msg}</Message></Error><RequestId>00000000-fault</RequestId></ErrorResponse>"#
+            ),
+        };
+        (status, vec![("Content-Type", "text/xml".to_owned())], body)
+    };
+    let json = |status: u16, code: &str, msg: &str| {
+        (
+            status,
+            vec![
+                ("Content-Type", "application/json".to_owned()),
+                ("x-amzn-ErrorType", code.to_owned()),
+            ],
+            format!(r#"{{"message":"{msg}"}}"#),
+        )
+    };
+    match (service, fault) {
+        ("eks", Fault::Throttle) => json(429, "ThrottlingException", "Rate exceeded"),
+        ("eks", Fault::Internal) => json(500, "ServerException", "internal error"),
+        ("eks", Fault::Unavailable) => {
+            json(503, "ServiceUnavailableException", "service unavailable")
+        }
+        ("eks", _) => json(
+            403,
+            "AccessDeniedException",
+            "User is not authorized to perform: eks:DescribeCluster",
+        ),
+        ("ec2", Fault::Throttle) => xml(503, "RequestLimitExceeded", "Request limit exceeded."),
+        ("ec2", Fault::Internal) => xml(500, "InternalError", "An internal error has occurred"),
+        ("ec2", Fault::Unavailable) => xml(503, "Unavailable", "The server is overloaded"),
+        ("ec2", _) => xml(
+            403,
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+        ),
+        (_, Fault::Throttle) => xml(400, "Throttling", "Rate exceeded"),
+        (_, Fault::Internal) => xml(500, "InternalFailure", "internal failure"),
+        (_, Fault::Unavailable) => xml(503, "ServiceUnavailable", "service unavailable"),
+        (_, _) => xml(
+            403,
+            "AccessDenied",
+            "User is not authorized to perform this action",
+        ),
+    }
+}
+
+fn forward(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
+    up.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let head: Vec<&str> = req
+        .head
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    up.write_all(head.join("\r\n").as_bytes())?;
+    up.write_all(b"\r\nConnection: close\r\n\r\n")?;
+    up.write_all(&req.body)?;
+    let mut response = Vec::new();
+    up.read_to_end(&mut response)?;
+    // Tell the client not to reuse the connection: one request per connection here.
+    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok(response);
+    };
+    let head = String::from_utf8_lossy(&response[..end]).into_owned();
+    let mut lines: Vec<&str> = head
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    lines.push("Connection: close");
+    let mut out = lines.join("\r\n").into_bytes();
+    out.extend_from_slice(b"\r\n\r\n");
+    out.extend_from_slice(&response[end + 4..]);
+    Ok(out)
+}
+
+fn serve(
+    mut conn: TcpStream,
+    upstream: u16,
+    rules: &[Rule],
+    rng: &Mutex<u64>,
+    injected: &Mutex<BTreeMap<Fault, u64>>,
+    forwarded: &Mutex<u64>,
+    stop: &AtomicBool,
+) -> std::io::Result<()> {
+    let Some(req) = read_request(&mut conn)? else {
+        return Ok(());
+    };
+    let _ = &req.method;
+    let fault = rules
+        .iter()
+        .find(|r| {
+            r.on.service.is_none_or(|s| s == req.service)
+                && r.on.operation.is_none_or(|o| o == req.operation)
+                && r.on
+                    .path_contains
+                    .as_deref()
+                    .is_none_or(|p| req.path.contains(p))
+        })
+        .and_then(|r| {
+            (next(rng) < r.rate)
+                .then(|| r.faults[(pick(next(rng), r.faults.len())).min(r.faults.len() - 1)])
+        });
+    if let Some(f) = fault {
+        *injected.lock().unwrap().entry(f).or_default() += 1;
+    }
+    match fault {
+        None | Some(Fault::Slow) => {
+            if fault.is_some() {
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+            let response = forward(&req, upstream)?;
+            *forwarded.lock().unwrap() += 1;
+            conn.write_all(&response)?;
+        }
+        Some(Fault::Reset) => {}
+        Some(Fault::Truncate) => {
+            let response = forward(&req, upstream)?;
+            let cut = response
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(response.len() / 2, |end| {
+                    end + 4 + (response.len() - end - 4) / 2
+                });
+            conn.write_all(&response[..cut])?;
+        }
+        Some(Fault::Hang) => {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Some(f) => {
+            let (status, headers, body) = error_response(&req.service, f);
+            let mut out = format!(
+                "HTTP/1.1 {status} Fault\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                let _ = write!(out, "{k}: {v}\r\n");
+            }
+            out.push_str("\r\n");
+            out.push_str(&body);
+            conn.write_all(out.as_bytes())?;
+        }
+    }
+    let _ = conn.flush();
+    let _ = conn.shutdown(Shutdown::Both);
+    Ok(())
+}
