@@ -368,3 +368,45 @@ fn closed_stdout_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn very_long_values_are_cut_in_the_table_and_kept_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("clean"), dir.path());
+    let p = dir.path().join("describe-stacks.json");
+    let long = "x".repeat(200_000);
+    let pair = "subnet-0aa1000000000000a,subnet-0bb1000000000000b";
+    let text = fs::read_to_string(&p)
+        .unwrap()
+        .replace(pair, &format!("{pair},{long}"));
+    fs::write(&p, text).unwrap();
+    let a = eksdrift()
+        .args(["audit", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let table = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(
+        table.contains("EKD105") && table.contains("more characters;"),
+        "{table}"
+    );
+    assert!(
+        table.len() < 20_000,
+        "the table holds {} bytes",
+        table.len()
+    );
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let v = json(&a);
+    let malformed = v["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "EKD105")
+        .unwrap();
+    let value = malformed["expected"]["value"].as_str().unwrap();
+    assert!(value.contains(&long) && value.len() > long.len());
+}

@@ -30,6 +30,9 @@ pub enum Fault {
     Slow,
     /// No answer at all, for as long as the proxy lives.
     Hang,
+    /// The real answer with its first listed resource left out, as an eventually consistent
+    /// EC2 answers right after the resource was created.
+    Stale,
 }
 
 /// Which requests a rule applies to.
@@ -50,6 +53,8 @@ pub struct Rule {
     pub rate: f64,
     /// Faults to choose from, uniformly.
     pub faults: Vec<Fault>,
+    /// Inject at most this many faults under this rule.
+    pub limit: Option<u64>,
 }
 
 pub struct Proxy {
@@ -89,6 +94,7 @@ impl Proxy {
         let stop = Arc::new(AtomicBool::new(false));
         let rng = Arc::new(Mutex::new(seed.max(1)));
         let rules = Arc::new(rules);
+        let used: Arc<Mutex<BTreeMap<usize, u64>>> = Arc::default();
         {
             let (injected, forwarded, stop) = (injected.clone(), forwarded.clone(), stop.clone());
             std::thread::spawn(move || {
@@ -97,15 +103,18 @@ impl Proxy {
                         break;
                     }
                     let Ok(conn) = conn else { continue };
-                    let (rules, rng, injected, forwarded, stop) = (
+                    let (rules, rng, injected, forwarded, stop, used) = (
                         rules.clone(),
                         rng.clone(),
                         injected.clone(),
                         forwarded.clone(),
                         stop.clone(),
+                        used.clone(),
                     );
                     std::thread::spawn(move || {
-                        let _ = serve(conn, upstream, &rules, &rng, &injected, &forwarded, &stop);
+                        let _ = serve(
+                            conn, upstream, &rules, &rng, &injected, &forwarded, &stop, &used,
+                        );
                     });
                 }
             });
@@ -136,7 +145,6 @@ fn pick(draw: f64, len: usize) -> usize {
 }
 
 struct Request {
-    method: String,
     path: String,
     head: String,
     body: Vec<u8>,
@@ -189,24 +197,10 @@ fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<Request>> {
         .split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
         .map_or_else(
-            || {
-                let segments: Vec<&str> = path
-                    .split('?')
-                    .next()
-                    .unwrap_or("")
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                match segments.as_slice() {
-                    ["clusters"] => "ListClusters".to_owned(),
-                    ["clusters", _] => "DescribeCluster".to_owned(),
-                    _ => String::new(),
-                }
-            },
+            || super::harness::eks_operation(&method, &path).to_owned(),
             str::to_owned,
         );
     Ok(Some(Request {
-        method,
         path,
         head,
         body,
@@ -299,6 +293,55 @@ fn forward(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The response with the first `<item>` of its first `…Set` element removed (nested items,
+/// such as tags, go with it), and Content-Length corrected.
+fn without_first_item(response: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let (head, body) = (&text[..head_end], &text[head_end + 4..]);
+    let Some(start) = body
+        .find("Set>")
+        .and_then(|i| body[i..].find("<item>").map(|j| i + j))
+    else {
+        return response.to_vec();
+    };
+    let mut depth = 0;
+    let mut i = start;
+    let end = loop {
+        let open = body[i..].find("<item>").map(|j| i + j);
+        let close = body[i..].find("</item>").map(|j| i + j);
+        match (open, close) {
+            (Some(o), Some(c)) if o < c => {
+                depth += 1;
+                i = o + 6;
+            }
+            (_, Some(c)) => {
+                depth -= 1;
+                i = c + 7;
+                if depth == 0 {
+                    break i;
+                }
+            }
+            _ => return response.to_vec(),
+        }
+    };
+    let body = format!("{}{}", &body[..start], &body[end..]);
+    let head: Vec<String> = head
+        .lines()
+        .map(|l| {
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn serve(
     mut conn: TcpStream,
     upstream: u16,
@@ -307,25 +350,31 @@ fn serve(
     injected: &Mutex<BTreeMap<Fault, u64>>,
     forwarded: &Mutex<u64>,
     stop: &AtomicBool,
+    used: &Mutex<BTreeMap<usize, u64>>,
 ) -> std::io::Result<()> {
     let Some(req) = read_request(&mut conn)? else {
         return Ok(());
     };
-    let _ = &req.method;
-    let fault = rules
-        .iter()
-        .find(|r| {
-            r.on.service.is_none_or(|s| s == req.service)
-                && r.on.operation.is_none_or(|o| o == req.operation)
-                && r.on
-                    .path_contains
-                    .as_deref()
-                    .is_none_or(|p| req.path.contains(p))
-        })
-        .and_then(|r| {
-            (next(rng) < r.rate)
-                .then(|| r.faults[(pick(next(rng), r.faults.len())).min(r.faults.len() - 1)])
-        });
+    let rule = rules.iter().enumerate().find(|(_, r)| {
+        r.on.service.is_none_or(|s| s == req.service)
+            && r.on.operation.is_none_or(|o| o == req.operation)
+            && r.on
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| req.path.contains(p))
+    });
+    let fault = rule.and_then(|(i, r)| {
+        if next(rng) >= r.rate {
+            return None;
+        }
+        let mut used = used.lock().unwrap();
+        let n = used.entry(i).or_default();
+        if r.limit.is_some_and(|l| *n >= l) {
+            return None;
+        }
+        *n += 1;
+        Some(r.faults[pick(next(rng), r.faults.len()).min(r.faults.len() - 1)])
+    });
     if let Some(f) = fault {
         *injected.lock().unwrap().entry(f).or_default() += 1;
     }
@@ -339,6 +388,10 @@ fn serve(
             conn.write_all(&response)?;
         }
         Some(Fault::Reset) => {}
+        Some(Fault::Stale) => {
+            let response = forward(&req, upstream)?;
+            conn.write_all(&without_first_item(&response))?;
+        }
         Some(Fault::Truncate) => {
             let response = forward(&req, upstream)?;
             let cut = response

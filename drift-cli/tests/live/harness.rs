@@ -53,10 +53,11 @@ fn start() -> Moto {
     // The wrapper shell ends moto when this process goes away (stdin closes), without unsafe code.
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(r#""$0" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & pid=$!; read _ignored; kill $pid"#)
+        .arg(r#""$0" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & pid=$!; read _ignored; kill $pid; wait $pid; rm -f "$2" "$3""#)
         .arg(&bin)
         .arg(port.to_string())
         .arg(&log)
+        .arg(&recording)
         .env("MOTO_ENABLE_RECORDING", "True")
         .env("MOTO_RECORDER_FILEPATH", &recording)
         .stdin(Stdio::piped())
@@ -163,8 +164,8 @@ impl Moto {
     }
 
     /// `eksdrift` pointed at this server with test credentials and no user configuration.
-    pub fn eksdrift(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_eksdrift"));
+    pub fn eksdrift_std(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_eksdrift"));
         let home = std::env::temp_dir().join("eksdrift-test-home");
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -175,8 +176,14 @@ impl Moto {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("COLUMNS", "100")
-            .timeout(Duration::from_secs(300));
+            .env("COLUMNS", "100");
+        cmd
+    }
+
+    /// [`Self::eksdrift_std`] for assertions, with a generous time limit.
+    pub fn eksdrift(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::from_std(self.eksdrift_std());
+        cmd.timeout(Duration::from_secs(300));
         cmd
     }
 
@@ -225,24 +232,29 @@ fn action_of(v: &serde_json::Value) -> String {
         return format!("{service}:{action}");
     }
     if service == "eks" {
-        let segments: Vec<&str> = path
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect();
-        let op = match (method, segments.as_slice()) {
-            ("GET", ["clusters"]) => "ListClusters",
-            ("GET", ["clusters", _]) => "DescribeCluster",
-            ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
-            ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
-            ("POST", ["clusters"]) => "CreateCluster",
-            ("DELETE", ["clusters", _]) => "DeleteCluster",
-            ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",
-            _ => "Unknown",
-        };
+        let op = eks_operation(method, &path);
         return format!("eks:{op} {method} {path}");
     }
     format!("{service}:Unknown {method} {path}")
+}
+
+/// The EKS operation a REST request stands for.
+pub fn eks_operation(method: &str, path: &str) -> &'static str {
+    let segments: Vec<&str> = path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    match (method, segments.as_slice()) {
+        ("GET", ["clusters"]) => "ListClusters",
+        ("GET", ["clusters", _]) => "DescribeCluster",
+        ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
+        ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
+        ("POST", ["clusters"]) => "CreateCluster",
+        ("DELETE", ["clusters", _]) => "DeleteCluster",
+        ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",
+        _ => "Unknown",
+    }
 }

@@ -789,6 +789,7 @@ mod fault_injection {
                     on: Match::default(),
                     rate: 0.25,
                     faults: transient.clone(),
+                    limit: None,
                 }],
             );
             let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
@@ -818,6 +819,7 @@ mod fault_injection {
                 },
                 rate: 1.0,
                 faults: vec![Fault::AccessDenied],
+                limit: None,
             }],
         );
         let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
@@ -857,6 +859,7 @@ mod fault_injection {
                 },
                 rate: 1.0,
                 faults: vec![Fault::Hang],
+                limit: None,
             }],
         );
         let (code, report, took) = audit(
@@ -892,6 +895,7 @@ mod fault_injection {
                 },
                 rate: 1.0,
                 faults: vec![Fault::Throttle],
+                limit: None,
             }],
         );
         let (code, report, _) = audit(moto, &proxy.endpoint(), &["--max-attempts", "2"]);
@@ -903,4 +907,78 @@ mod fault_injection {
         }
         assert!(proxy.forwarded() > 0);
     }
+
+    #[test]
+    fn a_subnet_ec2_does_not_show_yet_is_asked_for_again_not_reported_deleted() {
+        let (_lock, moto) = moto();
+        rt().block_on(seed::eksctl_cluster(moto, REGION, "fresh"));
+        let proxy = Proxy::start(
+            moto.port,
+            5,
+            vec![Rule {
+                on: Match {
+                    service: Some("ec2"),
+                    operation: Some("DescribeSubnets"),
+                    path_contains: None,
+                },
+                rate: 1.0,
+                faults: vec![Fault::Stale],
+                limit: Some(1),
+            }],
+        );
+        let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
+        assert_eq!(proxy.injected().get(&Fault::Stale), Some(&1));
+        assert_eq!(code, Some(0), "{report}");
+        assert!(codes(&report["targets"][0]).is_empty(), "{report}");
+        assert_eq!(report["stats"]["api_calls"]["ec2:DescribeSubnets"], 2);
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_no_partial_file() {
+    let (_lock, moto) = moto();
+    rt().block_on(seed::eksctl_cluster(moto, "us-west-2", "prod"));
+    // EKS never answers, so the run is still reading when it is interrupted.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let child = moto
+        .eksdrift_std()
+        .env("AWS_ENDPOINT_URL_EKS", format!("http://127.0.0.1:{port}"))
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--timeout",
+            "60",
+            "--output-file",
+        ])
+        .arg(&report)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the request to EKS is in flight.
+    silent.set_nonblocking(false).unwrap();
+    let (_held, _) = silent.accept().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
