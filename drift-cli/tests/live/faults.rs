@@ -57,6 +57,28 @@ pub struct Rule {
     pub limit: Option<u64>,
 }
 
+impl Rule {
+    /// Every request to `service:operation` (and, if given, a path containing `path`) gets
+    /// `fault`.
+    pub fn always(
+        service: &'static str,
+        operation: &'static str,
+        path: Option<&str>,
+        fault: Fault,
+    ) -> Rule {
+        Rule {
+            on: Match {
+                service: Some(service),
+                operation: Some(operation),
+                path_contains: path.map(str::to_owned),
+            },
+            rate: 1.0,
+            faults: vec![fault],
+            limit: None,
+        }
+    }
+}
+
 pub struct Proxy {
     pub port: u16,
     injected: Arc<Mutex<BTreeMap<Fault, u64>>>,

@@ -811,16 +811,12 @@ mod fault_injection {
         let proxy = Proxy::start(
             moto.port,
             7,
-            vec![Rule {
-                on: Match {
-                    service: Some("eks"),
-                    operation: Some("DescribeCluster"),
-                    path_contains: Some("/clusters/f1".into()),
-                },
-                rate: 1.0,
-                faults: vec![Fault::AccessDenied],
-                limit: None,
-            }],
+            vec![Rule::always(
+                "eks",
+                "DescribeCluster",
+                Some("/clusters/f1"),
+                Fault::AccessDenied,
+            )],
         );
         let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
         assert_eq!(code, Some(2));
@@ -851,16 +847,12 @@ mod fault_injection {
         let proxy = Proxy::start(
             moto.port,
             9,
-            vec![Rule {
-                on: Match {
-                    service: Some("eks"),
-                    operation: Some("DescribeCluster"),
-                    path_contains: Some("/clusters/f3".into()),
-                },
-                rate: 1.0,
-                faults: vec![Fault::Hang],
-                limit: None,
-            }],
+            vec![Rule::always(
+                "eks",
+                "DescribeCluster",
+                Some("/clusters/f3"),
+                Fault::Hang,
+            )],
         );
         let (code, report, took) = audit(
             moto,
@@ -887,16 +879,12 @@ mod fault_injection {
         let proxy = Proxy::start(
             moto.port,
             3,
-            vec![Rule {
-                on: Match {
-                    service: Some("ec2"),
-                    operation: Some("DescribeSecurityGroups"),
-                    path_contains: None,
-                },
-                rate: 1.0,
-                faults: vec![Fault::Throttle],
-                limit: None,
-            }],
+            vec![Rule::always(
+                "ec2",
+                "DescribeSecurityGroups",
+                None,
+                Fault::Throttle,
+            )],
         );
         let (code, report, _) = audit(moto, &proxy.endpoint(), &["--max-attempts", "2"]);
         assert_eq!(code, Some(2));
@@ -916,14 +904,8 @@ mod fault_injection {
             moto.port,
             5,
             vec![Rule {
-                on: Match {
-                    service: Some("ec2"),
-                    operation: Some("DescribeSubnets"),
-                    path_contains: None,
-                },
-                rate: 1.0,
-                faults: vec![Fault::Stale],
                 limit: Some(1),
+                ..Rule::always("ec2", "DescribeSubnets", None, Fault::Stale)
             }],
         );
         let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
