@@ -28,11 +28,31 @@ pub fn audit(paths: &[PathBuf]) -> Report {
     Report::new(targets, crate::output::now_rfc3339(), stats)
 }
 
+/// One bundle's report. A panic (a bug: property tests say the engine has none) fails that
+/// bundle alone, as `internal`, rather than losing it or the other bundles' results.
 fn audit_one(dir: &Path) -> TargetReport {
-    match bundle::read_bundle(dir) {
+    let run = || match bundle::read_bundle(dir) {
         Ok(snapshot) => drift_core::audit(&snapshot),
         Err(err) => failed(dir, &err),
-    }
+    };
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        TargetReport::failed(
+            folder_name(dir),
+            None,
+            dir.display().to_string(),
+            TargetError {
+                kind: ErrorKind::Internal,
+                message: "eksdrift failed while auditing this bundle (a bug: please report it with the bundle)".to_owned(),
+            },
+        )
+    })
+}
+
+fn folder_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn failed(path: &Path, err: &BundleError) -> TargetReport {
@@ -41,12 +61,8 @@ fn failed(path: &Path, err: &BundleError) -> TargetReport {
         "error: {}",
         drift_core::text::terminal_safe(&err.to_string())
     );
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
     TargetReport::failed(
-        name,
+        folder_name(path),
         None,
         path.display().to_string(),
         TargetError {

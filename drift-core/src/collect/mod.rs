@@ -422,7 +422,17 @@ async fn collect_region(
                 });
                 continue;
             }
-            None => continue,
+            // Every name was described above; a missing answer is a bug, and still reported.
+            None => {
+                let err = CallError {
+                    action: "eks:DescribeCluster".to_owned(),
+                    kind: ErrorKind::Internal,
+                    code: None,
+                    message: format!("no answer was recorded for {name}"),
+                };
+                targets.push(failed(region, name, &err, &own_queries));
+                continue;
+            }
         };
         let (subnets, groups) = match (&found_subnets, &found_groups) {
             (Err(e), _) | (_, Err(e)) => {

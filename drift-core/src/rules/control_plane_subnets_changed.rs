@@ -32,7 +32,7 @@ fn check(ctx: &Context<'_>) -> Outcome {
             "DescribeCluster returned no resourcesVpcConfig.subnetIds".to_owned(),
         );
     }
-    let output_lists = Context::output_subnets(stack);
+    let output_lists = &ctx.output_lists;
 
     // The template holds the list eksctl sent to EKS; with it the comparison is exact.
     // Without it, the subnet outputs are a superset in every eksctl mode (local-zone and

@@ -396,6 +396,11 @@ pub struct Context<'a> {
     pub subnets: HashMap<&'a str, &'a Subnet>,
     pub security_groups: Option<HashMap<&'a str, &'a SecurityGroup>>,
     pub template: TemplateFacts,
+    /// The cluster stack's subnet-list outputs, parsed once (empty without a stack).
+    pub(crate) output_lists: Vec<OutputSubnets<'a>>,
+    /// Every subnet the stack's outputs or the cluster name, with who names it (output keys,
+    /// and `control plane` for the cluster's own list).
+    pub(crate) referenced: BTreeMap<&'a str, Vec<&'static str>>,
 }
 
 /// The subnets one subnet-list output names, cleaned for lookups.
@@ -409,10 +414,27 @@ impl<'a> Context<'a> {
     #[must_use]
     pub fn new(snapshot: &'a Snapshot) -> Self {
         let cluster = &snapshot.cluster;
+        let discovery = discover(&snapshot.stacks, &cluster.name);
+        let output_lists = discovery
+            .stack
+            .map(Context::output_subnets)
+            .unwrap_or_default();
+        let mut referenced: BTreeMap<&'a str, Vec<&'static str>> = BTreeMap::new();
+        for o in &output_lists {
+            for id in &o.ids {
+                referenced.entry(id).or_default().push(o.key);
+            }
+        }
+        for id in &cluster.resources_vpc_config.subnet_ids {
+            referenced
+                .entry(id.as_str())
+                .or_default()
+                .push(CONTROL_PLANE);
+        }
         Context {
             snapshot,
             cluster,
-            discovery: discover(&snapshot.stacks, &cluster.name),
+            discovery,
             subnets: snapshot
                 .subnets
                 .iter()
@@ -423,6 +445,8 @@ impl<'a> Context<'a> {
                 .as_ref()
                 .map(|g| g.iter().map(|g| (g.group_id.as_str(), g)).collect()),
             template: TemplateFacts::from_snapshot(snapshot),
+            output_lists,
+            referenced,
         }
     }
 
@@ -477,23 +501,6 @@ impl<'a> Context<'a> {
             .vpc_id
             .as_deref()
             .or_else(|| stack.vpc().map(str::trim).filter(|v| !v.is_empty()))
-    }
-
-    /// Every subnet the stack's outputs or the cluster name, with who names it (output keys,
-    /// and `control plane` for the cluster's own list).
-    pub(crate) fn referenced_subnets(&self) -> BTreeMap<&'a str, Vec<&'static str>> {
-        let mut refs: BTreeMap<&'a str, Vec<&'static str>> = BTreeMap::new();
-        if let Some(stack) = self.discovery.stack {
-            for o in Context::output_subnets(stack) {
-                for id in o.ids {
-                    refs.entry(id).or_default().push(o.key);
-                }
-            }
-        }
-        for id in &self.cluster.resources_vpc_config.subnet_ids {
-            refs.entry(id.as_str()).or_default().push(CONTROL_PLANE);
-        }
-        refs
     }
 
     /// Region for commands, when known.

@@ -21,7 +21,7 @@ fn check(ctx: &Context<'_>) -> Outcome {
         Err(reason) => return Outcome::NotChecked(reason),
     };
     let mut findings = Vec::new();
-    for output in Context::output_subnets(stack) {
+    for output in &ctx.output_lists {
         let gone: Vec<&str> = output
             .ids
             .iter()

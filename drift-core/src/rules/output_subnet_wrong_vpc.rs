@@ -23,7 +23,7 @@ fn check(ctx: &Context<'_>) -> Outcome {
         );
     };
     let mut findings = Vec::new();
-    for output in Context::output_subnets(stack) {
+    for output in &ctx.output_lists {
         let wrong: Vec<_> = output
             .ids
             .iter()

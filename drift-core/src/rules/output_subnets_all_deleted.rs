@@ -18,7 +18,7 @@ fn check(ctx: &Context<'_>) -> Outcome {
         Err(reason) => return Outcome::NotChecked(reason),
     };
     let mut findings = Vec::new();
-    for output in Context::output_subnets(stack) {
+    for output in &ctx.output_lists {
         if output.ids.is_empty() || output.ids.iter().any(|id| ctx.subnets.contains_key(id)) {
             continue;
         }

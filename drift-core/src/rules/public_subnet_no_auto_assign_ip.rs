@@ -33,10 +33,7 @@ fn check(ctx: &Context<'_>) -> Outcome {
     } else {
         outputs::SUBNETS_LEGACY
     };
-    let Some(list) = Context::output_subnets(stack)
-        .into_iter()
-        .find(|o| o.key == key)
-    else {
+    let Some(list) = ctx.output_lists.iter().find(|o| o.key == key) else {
         return Outcome::Checked(Vec::new());
     };
     let findings = list

@@ -30,12 +30,8 @@ pub(crate) fn region_flag(ctx: &Context<'_>) -> String {
 /// The live subnets a new nodegroup could use in place of `key`'s subnets: those of the
 /// output that still exist, plus live control-plane subnets in the same AZs that the other
 /// (public/private) output does not claim. Sorted by AZ, then ID.
-pub(crate) fn live_replacements<'a>(
-    ctx: &'a Context<'a>,
-    stack: &'a Stack,
-    key: &str,
-) -> Vec<(&'a str, String)> {
-    let all = Context::output_subnets(stack);
+pub(crate) fn live_replacements<'a>(ctx: &'a Context<'a>, key: &str) -> Vec<(&'a str, String)> {
+    let all = &ctx.output_lists;
     let Some(this) = all.iter().find(|o| o.key == key) else {
         return Vec::new();
     };
@@ -75,7 +71,7 @@ pub(crate) fn stale_subnet_output(
     key: &str,
     gone: &[&str],
 ) -> (String, Vec<String>) {
-    let live = live_replacements(ctx, stack, key);
+    let live = live_replacements(ctx, key);
     let region = region_flag(ctx);
     let name = sh_quote(&stack.stack_name);
     let mut commands = Vec::new();

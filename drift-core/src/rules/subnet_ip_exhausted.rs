@@ -17,8 +17,8 @@ const CONTROL_PLANE_MIN_FREE: i64 = 5;
 
 fn check(ctx: &Context<'_>) -> Outcome {
     let findings = ctx
-        .referenced_subnets()
-        .into_iter()
+        .referenced
+        .iter()
         .filter_map(|(id, by)| {
             let s = ctx.subnets.get(id)?;
             let free = s.available_ip_address_count?;

@@ -14,8 +14,8 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &Context<'_>) -> Outcome {
     let findings = ctx
-        .referenced_subnets()
-        .into_iter()
+        .referenced
+        .iter()
         .filter_map(|(id, by)| Some((ctx.subnets.get(id)?, by)))
         .filter(|(s, _)| !s.state.is_empty() && s.state != "available")
         .map(|(s, by)| {
