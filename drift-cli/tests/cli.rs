@@ -410,3 +410,86 @@ fn very_long_values_are_cut_in_the_table_and_kept_in_json() {
     let value = malformed["expected"]["value"].as_str().unwrap();
     assert!(value.contains(&long) && value.len() > long.len());
 }
+
+/// The command lines of the table's "How to fix" block, unindented.
+fn table_commands(table: &str) -> String {
+    table
+        .lines()
+        .skip_while(|l| *l != "How to fix:")
+        .filter_map(|l| l.strip_prefix("      "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn table_commands_are_never_cut_and_stay_inert() {
+    // A cluster name that is long enough to push the command past any cut, with a payload
+    // that runs if the quoting of the argument is broken.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("subnet-replaced"), dir.path());
+    let name = format!("{};pwned;#", "x".repeat(420));
+    for e in fs::read_dir(dir.path()).unwrap() {
+        let p = e.unwrap().path();
+        let text = fs::read_to_string(&p).unwrap().replace("prod", &name);
+        fs::write(&p, text).unwrap();
+    }
+    let a = eksdrift()
+        .args(["audit", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let table = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let script = table_commands(&table);
+    assert!(
+        script.contains(&format!("--cluster '{name}'")),
+        "the command is not whole:\n{script}"
+    );
+
+    let bin = dir.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let log = dir.path().join("argv.log");
+    for tool in ["aws", "eksctl", "pwned"] {
+        let p = bin.join(tool);
+        fs::write(
+            &p,
+            format!("#!/bin/sh\necho \"{tool} $*\" >> '{}'\n", log.display()),
+        )
+        .unwrap();
+        fs::set_permissions(
+            &p,
+            <fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let parse = Command::new("/bin/sh")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let parse = {
+        let mut parse = parse;
+        std::io::Write::write_all(parse.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+        parse.wait_with_output().unwrap()
+    };
+    assert!(
+        parse.status.success(),
+        "{}\n{script}",
+        String::from_utf8_lossy(&parse.stderr)
+    );
+    let run = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    let log = fs::read_to_string(&log).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("eksctl create nodegroup")),
+        "{log}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!log.lines().any(|l| l.starts_with("pwned")), "{log}");
+}

@@ -10,15 +10,40 @@ use serde::Serialize;
 use serde_json::ser::{Formatter, PrettyFormatter};
 
 /// Characters that must never be printed raw: C0/C1 controls and DEL, bidi embedding,
-/// override and isolate controls, and the Unicode line and paragraph separators.
+/// override and isolate controls, the Unicode line and paragraph separators, and invisible
+/// characters that could make two different names look the same (zero-width spaces and
+/// joiners, word joiner, soft hyphen, the byte-order mark, Hangul fillers, variation
+/// selectors). All of them are in the Basic Multilingual Plane.
 #[must_use]
 pub fn is_unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-                | '\u{2028}' | '\u{2029}'
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
         )
+}
+
+/// `s` on one line with every unsafe character (line breaks included) shown as a visible
+/// `\u{…}` escape: the form every AWS value takes inside a comment, a YAML line or any other
+/// text that a user may paste into a shell.
+#[must_use]
+pub fn inline(s: &str) -> Cow<'_, str> {
+    terminal_safe(s)
 }
 
 /// `s` with every unsafe character written as a visible `\u{…}` escape.
@@ -123,6 +148,14 @@ mod tests {
             terminal_safe("x\u{202e}y\u{9b}z\n"),
             "x\\u{202e}y\\u{9b}z\\u{a}"
         );
+    }
+
+    #[test]
+    fn invisible_characters_are_made_visible() {
+        assert_eq!(inline("pr\u{200b}od"), "pr\\u{200b}od");
+        assert_eq!(inline("\u{feff}prod\u{2060}"), "\\u{feff}prod\\u{2060}");
+        assert_eq!(inline("a\r\nb"), "a\\u{d}\\u{a}b");
+        assert_eq!(inline("prod-é"), "prod-é");
     }
 
     #[test]

@@ -14,6 +14,11 @@ use drift_core::text::terminal_safe;
 /// Longest value shown in one cell; the JSON report has the rest.
 const MAX_CELL: usize = 400;
 
+/// Longest command line shown. A command is never cut (a cut inside a quoted argument would
+/// flip the quoting of everything after it); a longer one is replaced whole by a pointer to
+/// the JSON report.
+const MAX_COMMAND_LINE: usize = 2000;
+
 fn safe(s: &str) -> String {
     let escaped = terminal_safe(s);
     let count = escaped.chars().count();
@@ -189,10 +194,24 @@ fn write_fixes(w: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
             writeln!(w, "{}{line}", if i == 0 { "  " } else { "    " })?;
         }
         for cmd in &fix.commands {
-            for line in cmd.lines() {
-                writeln!(w, "      {}", safe(line))?;
-            }
+            write_command(w, cmd)?;
         }
+    }
+    Ok(())
+}
+
+/// One remediation step, whole or not at all. Its lines are escaped, never cut.
+fn write_command(w: &mut dyn Write, cmd: &str) -> io::Result<()> {
+    let lines: Vec<_> = cmd.split('\n').map(terminal_safe).collect();
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    if longest > MAX_COMMAND_LINE {
+        return writeln!(
+            w,
+            "      # a command of {longest} characters is not shown here; -o json has it whole (remediation.commands)"
+        );
+    }
+    for line in lines {
+        writeln!(w, "      {line}")?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 #![doc = include_str!("docs/cluster-stack-ambiguous.md")]
 
-use super::remedy::{region_flag, sh_quote};
+use super::remedy::Cmd;
 use super::{Context, Outcome, Rule, src};
 use crate::discovery::cluster_stack_name;
 use crate::report::{Evidence, Resource, Severity};
@@ -18,11 +18,10 @@ fn check(ctx: &Context<'_>) -> Outcome {
     let d = &ctx.discovery;
     let cluster = &ctx.cluster.name;
     let expected = cluster_stack_name(cluster);
-    let region = region_flag(ctx);
-    let describe = format!(
-        "eksctl utils describe-stacks --cluster {}{region}",
-        sh_quote(cluster)
-    );
+    let describe = Cmd::new("eksctl utils describe-stacks")
+        .opt("--cluster", cluster)
+        .region(ctx)
+        .done();
     let mut findings = Vec::new();
     if d.is_ambiguous() {
         let names: Vec<&str> = d.candidates.iter().map(|s| s.stack_name.as_str()).collect();

@@ -1,5 +1,6 @@
 #![doc = include_str!("docs/cluster-stack-missing.md")]
 
+use super::remedy::Cmd;
 use super::{Context, Outcome, Rule, src};
 use crate::discovery::cluster_stack_name;
 use crate::report::{Evidence, Resource, Severity};
@@ -19,7 +20,6 @@ fn check(ctx: &Context<'_>) -> Outcome {
         return Outcome::Checked(Vec::new());
     }
     let name = cluster_stack_name(&ctx.cluster.name);
-    let region = super::remedy::region_flag(ctx);
     let finding = RULE
         .finding(
             Resource::cluster(ctx.cluster),
@@ -36,14 +36,14 @@ fn check(ctx: &Context<'_>) -> Outcome {
         .with_remediation(
             "nothing to fix if the cluster was not created with eksctl; otherwise check the region and whether the stack was deleted",
             vec![
-                format!(
-                    "aws cloudformation describe-stacks --stack-name {}{region}",
-                    super::remedy::sh_quote(&name)
-                ),
-                format!(
-                    "eksctl utils describe-stacks --cluster {}{region}",
-                    super::remedy::sh_quote(&ctx.cluster.name)
-                ),
+                Cmd::new("aws cloudformation describe-stacks")
+                    .opt("--stack-name", &name)
+                    .region(ctx)
+                    .done(),
+                Cmd::new("eksctl utils describe-stacks")
+                    .opt("--cluster", &ctx.cluster.name)
+                    .region(ctx)
+                    .done(),
             ],
         );
     Outcome::Checked(vec![finding])

@@ -1,6 +1,6 @@
 #![doc = include_str!("docs/control-plane-subnet-deleted.md")]
 
-use super::remedy::{region_flag, sh_quote};
+use super::remedy::Cmd;
 use super::{Context, Outcome, Rule, src};
 use crate::report::{Evidence, Resource, Severity};
 
@@ -40,16 +40,19 @@ fn check(ctx: &Context<'_>) -> Outcome {
             )
             .with_remediation(
                 "point the control plane at existing subnets in at least two of its original AZs",
-                vec![format!(
-                    "eksctl utils update-cluster-vpc-config --cluster {} --control-plane-subnet-ids {} --approve{}",
-                    sh_quote(&ctx.cluster.name),
-                    if remaining.is_empty() {
-                        "<subnet-a>,<subnet-b>".to_owned()
-                    } else {
-                        sh_quote(&remaining.join(","))
-                    },
-                    region_flag(ctx)
-                )],
+                vec![Cmd::new("eksctl utils update-cluster-vpc-config")
+                    .opt("--cluster", &ctx.cluster.name)
+                    .opt(
+                        "--control-plane-subnet-ids",
+                        if remaining.is_empty() {
+                            "<subnet-a>,<subnet-b>".to_owned()
+                        } else {
+                            remaining.join(",")
+                        },
+                    )
+                    .word("--approve")
+                    .region(ctx)
+                    .done()],
             )
         })
         .collect();

@@ -46,11 +46,11 @@ fn check(ctx: &Context<'_>) -> Outcome {
         )
         .with_remediation(
             "restore private-only endpoint access, or correct the ClusterFullyPrivate output with a reviewed change set",
-            vec![format!(
-                "eksctl utils update-cluster-vpc-config --cluster {} --private-access=true --public-access=false --approve{}",
-                super::remedy::sh_quote(&ctx.cluster.name),
-                super::remedy::region_flag(ctx)
-            )],
+            vec![super::remedy::Cmd::new("eksctl utils update-cluster-vpc-config")
+                .opt("--cluster", &ctx.cluster.name)
+                .word("--private-access=true --public-access=false --approve")
+                .region(ctx)
+                .done()],
         ),
     ])
 }

@@ -1,6 +1,6 @@
 #![doc = include_str!("docs/public-subnet-no-auto-assign-ip.md")]
 
-use super::remedy::{region_flag, sh_quote};
+use super::remedy::Cmd;
 use super::{Context, Outcome, Rule, src};
 use crate::report::{Evidence, Resource, Severity};
 use crate::snapshot::outputs;
@@ -60,16 +60,16 @@ fn check(ctx: &Context<'_>) -> Outcome {
             .with_remediation(
                 "turn on public IP assignment for the subnet, or enable the private endpoint",
                 vec![
-                    format!(
-                        "aws ec2 modify-subnet-attribute --subnet-id {} --map-public-ip-on-launch{}",
-                        sh_quote(&s.subnet_id),
-                        region_flag(ctx)
-                    ),
-                    format!(
-                        "eksctl utils update-cluster-vpc-config --cluster {} --private-access=true --approve{}",
-                        sh_quote(&ctx.cluster.name),
-                        region_flag(ctx)
-                    ),
+                    Cmd::new("aws ec2 modify-subnet-attribute")
+                        .opt("--subnet-id", &s.subnet_id)
+                        .word("--map-public-ip-on-launch")
+                        .region(ctx)
+                        .done(),
+                    Cmd::new("eksctl utils update-cluster-vpc-config")
+                        .opt("--cluster", &ctx.cluster.name)
+                        .word("--private-access=true --approve")
+                        .region(ctx)
+                        .done(),
                 ],
             )
         })

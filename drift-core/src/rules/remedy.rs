@@ -1,30 +1,140 @@
-//! Remediation text shared by several rules. Every value from AWS that lands in a command is
-//! shell-quoted: a stack name or output is untrusted and the user may paste the command.
+//! Remediation text shared by several rules.
+//!
+//! Every value in a remediation comes from AWS (or from a bundle anyone could have edited) and
+//! the user may paste the whole block into a shell, so a remediation is only ever built from
+//! these pieces:
+//! - [`Cmd`]: a shell command whose literal words are `&'static str` and whose every other
+//!   word is a value, always passed through [`sh_quote`];
+//! - comments ([`Script::comment`]), in which every value is shown on one line with control
+//!   characters escaped ([`inline`]), so a line break in a value cannot end the comment;
+//! - configuration snippets written by `printf` ([`Script::write_file`]), one quoted argument
+//!   per line.
+//!
+//! A remediation block is therefore always valid POSIX shell that runs nothing but the
+//! `aws`/`eksctl` commands it shows (a test runs every fixture's blocks, hostile variants
+//! included, through `sh` with a fake `PATH`).
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use super::Context;
 use crate::snapshot::{Stack, outputs};
+use crate::text::{inline, is_unsafe_char};
 
 /// Quotes `s` for a POSIX shell when it holds anything but plain ID characters.
+///
+/// A value with a control, bidi or invisible character is never a real AWS identifier: it is
+/// quoted in its escaped, visible form ([`inline`]), so the word stays on one line and the
+/// command fails visibly instead of doing something the user cannot see.
 #[must_use]
 pub fn sh_quote(s: &str) -> String {
     let plain = !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-./:=,@%+".contains(&b));
     if plain {
-        s.to_owned()
+        return s.to_owned();
+    }
+    let visible = if s.chars().any(is_unsafe_char) {
+        inline(s)
     } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+        std::borrow::Cow::Borrowed(s)
+    };
+    format!("'{}'", visible.replace('\'', r"'\''"))
+}
+
+/// One shell command: literal words from the source code, values quoted.
+#[derive(Debug, Clone)]
+pub(crate) struct Cmd(String);
+
+impl Cmd {
+    /// Starts a command with literal words, e.g. `aws ec2 describe-subnets`.
+    pub(crate) fn new(words: &'static str) -> Self {
+        Cmd(words.to_owned())
+    }
+
+    /// A literal word or flag.
+    pub(crate) fn word(mut self, word: &'static str) -> Self {
+        self.0.push(' ');
+        self.0.push_str(word);
+        self
+    }
+
+    /// A value, shell-quoted.
+    pub(crate) fn arg(mut self, value: impl AsRef<str>) -> Self {
+        self.0.push(' ');
+        self.0.push_str(&sh_quote(value.as_ref()));
+        self
+    }
+
+    /// `flag value`, the value shell-quoted.
+    pub(crate) fn opt(self, flag: &'static str, value: impl AsRef<str>) -> Self {
+        self.word(flag).arg(value)
+    }
+
+    /// `--region R` when the audit knows the region.
+    pub(crate) fn region(self, ctx: &Context<'_>) -> Self {
+        match ctx.region() {
+            Some(r) => self.opt("--region", r),
+            None => self,
+        }
+    }
+
+    /// The command alone, as one remediation step.
+    pub(crate) fn done(self) -> String {
+        self.0
     }
 }
 
-/// ` --region R` when the region is known.
-pub(crate) fn region_flag(ctx: &Context<'_>) -> String {
-    ctx.region()
-        .map(|r| format!(" --region {}", sh_quote(r)))
-        .unwrap_or_default()
+/// A remediation step of several lines: comments, commands and here-documents.
+#[derive(Debug, Default)]
+pub(crate) struct Script(Vec<String>);
+
+impl Script {
+    pub(crate) fn new() -> Self {
+        Script::default()
+    }
+
+    /// `# text`, with every value in `text` kept on the one line.
+    pub(crate) fn comment(mut self, text: impl AsRef<str>) -> Self {
+        self.0.push(format!("# {}", inline(text.as_ref())));
+        self
+    }
+
+    pub(crate) fn cmd(mut self, cmd: Cmd) -> Self {
+        self.0.push(cmd.0);
+        self
+    }
+
+    /// `printf '%s\n' LINE… > FILE`: writes a configuration snippet, one quoted argument per
+    /// line, so it pastes the same at any indentation and nothing in it is expanded.
+    pub(crate) fn write_file(mut self, file: &'static str, lines: &[String]) -> Self {
+        self.0.push("printf '%s\\n' \\".to_owned());
+        for line in lines {
+            self.0.push(format!("  {} \\", sh_quote(line)));
+        }
+        self.0.push(format!("  > {file}"));
+        self
+    }
+
+    pub(crate) fn done(self) -> String {
+        self.0.join("\n")
+    }
+}
+
+/// `value` as a YAML scalar on one line: plain when it is ID-like, else double-quoted.
+pub(crate) fn yaml_scalar(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+        && !value.starts_with(['-', '.']);
+    if plain {
+        value.to_owned()
+    } else {
+        format!(
+            "\"{}\"",
+            inline(value).replace('\\', "\\\\").replace('"', "\\\"")
+        )
+    }
 }
 
 /// The live subnets a new nodegroup could use in place of `key`'s subnets: those of the
@@ -72,32 +182,49 @@ pub(crate) fn stale_subnet_output(
     gone: &[&str],
 ) -> (String, Vec<String>) {
     let live = live_replacements(ctx, key);
-    let region = region_flag(ctx);
-    let name = sh_quote(&stack.stack_name);
+    let name = stack.stack_name.as_str();
+    let vpc = ctx.expected_vpc(stack).unwrap_or("<vpc-id>");
     let mut commands = Vec::new();
 
     if live.is_empty() {
-        commands.push(format!(
-            "# no live subnet of the cluster in the same AZs was found; list the VPC's subnets:\naws ec2 describe-subnets --filters Name=vpc-id,Values={}{region}",
-            sh_quote(ctx.expected_vpc(stack).unwrap_or("<vpc-id>"))
-        ));
-    } else {
-        let mut yaml = String::from(
-            "# eksctl ClusterConfig: give new nodegroups explicit live subnets (managedNodeGroups take the same `subnets` list)\nnodeGroups:\n  - name: <nodegroup>\n",
+        commands.push(
+            Script::new()
+                .comment("no live subnet of the cluster in the same AZs was found; list the VPC's subnets:")
+                .cmd(
+                    Cmd::new("aws ec2 describe-subnets")
+                        .opt("--filters", format!("Name=vpc-id,Values={vpc}"))
+                        .region(ctx),
+                )
+                .done(),
         );
+    } else {
+        let mut yaml = vec![
+            "nodeGroups:".to_owned(),
+            "  - name: my-nodegroup".to_owned(),
+        ];
         if key == outputs::SUBNETS_PRIVATE || key == outputs::SUBNETS_PRIVATE_EXTENDED {
-            yaml.push_str("    privateNetworking: true\n");
+            yaml.push("    privateNetworking: true".to_owned());
         }
-        yaml.push_str("    subnets:\n");
+        yaml.push("    subnets:".to_owned());
         for (id, az) in &live {
-            let _ = writeln!(yaml, "      - {id}  # {az}");
+            yaml.push(format!("      - {}  # {}", yaml_scalar(id), inline(az)));
         }
-        commands.push(yaml.trim_end().to_owned());
-        commands.push(format!(
-            "eksctl create nodegroup --cluster {} --subnet-ids {}{region}",
-            sh_quote(&ctx.cluster.name),
-            sh_quote(&live.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(","))
-        ));
+        commands.push(
+            Script::new()
+                .comment("eksctl ClusterConfig: give new nodegroups explicit live subnets (managedNodeGroups take the same `subnets` list); merge this into your config file")
+                .write_file("eksdrift-nodegroup-subnets.yaml", &yaml)
+                .done(),
+        );
+        commands.push(
+            Cmd::new("eksctl create nodegroup")
+                .opt("--cluster", &ctx.cluster.name)
+                .opt(
+                    "--subnet-ids",
+                    live.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(","),
+                )
+                .region(ctx)
+                .done(),
+        );
     }
 
     let new_value = if live.is_empty() {
@@ -105,47 +232,88 @@ pub(crate) fn stale_subnet_output(
     } else {
         live.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(",")
     };
-    commands.push(format!(
-        "# an export that another stack imports cannot change; check first:\naws cloudformation list-imports --export-name {}{region}",
-        sh_quote(&format!("{}::{key}", stack.stack_name))
-    ));
-    commands.push(format!(
-        "aws cloudformation get-template --stack-name {name} --query TemplateBody --output json{region} > template.json"
-    ));
-    commands.push(format!(
-        "# edit template.json: change only Outputs.{key}.Value, to the literal string \"{new_value}\"; keep its Export"
-    ));
-    commands.push(format!(
-        "# templates over 51,200 bytes: upload to S3 and pass --template-url instead\naws cloudformation create-change-set --stack-name {name} --change-set-name eksdrift-{} --template-body file://template.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM{region}",
-        key.to_ascii_lowercase()
-    ));
-    commands.push(format!(
-        "# review: the change set must modify or replace no resource\naws cloudformation describe-change-set --stack-name {name} --change-set-name eksdrift-{}{region}",
-        key.to_ascii_lowercase()
-    ));
-    commands.push(format!(
-        "aws cloudformation execute-change-set --stack-name {name} --change-set-name eksdrift-{}{region}",
-        key.to_ascii_lowercase()
-    ));
+    let change_set = format!("eksdrift-{}", key.to_ascii_lowercase());
+    commands.push(
+        Script::new()
+            .comment("an export that another stack imports cannot change; check first:")
+            .cmd(
+                Cmd::new("aws cloudformation list-imports")
+                    .opt("--export-name", format!("{name}::{key}"))
+                    .region(ctx),
+            )
+            .done(),
+    );
+    commands.push(
+        Cmd::new("aws cloudformation get-template")
+            .opt("--stack-name", name)
+            .word("--query TemplateBody --output json")
+            .region(ctx)
+            .word("> template.json")
+            .done(),
+    );
+    commands.push(
+        Script::new()
+            .comment(format!(
+                "edit template.json: change only Outputs.{key}.Value, to the literal string \"{new_value}\"; keep its Export"
+            ))
+            .done(),
+    );
+    commands.push(
+        Script::new()
+            .comment("templates over 51,200 bytes: upload to S3 and pass --template-url instead")
+            .cmd(
+                Cmd::new("aws cloudformation create-change-set")
+                    .opt("--stack-name", name)
+                    .opt("--change-set-name", &change_set)
+                    .word("--template-body file://template.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM")
+                    .region(ctx),
+            )
+            .done(),
+    );
+    commands.push(
+        Script::new()
+            .comment("review: the change set must modify or replace no resource")
+            .cmd(
+                Cmd::new("aws cloudformation describe-change-set")
+                    .opt("--stack-name", name)
+                    .opt("--change-set-name", &change_set)
+                    .region(ctx),
+            )
+            .done(),
+    );
+    commands.push(
+        Cmd::new("aws cloudformation execute-change-set")
+            .opt("--stack-name", name)
+            .opt("--change-set-name", &change_set)
+            .region(ctx)
+            .done(),
+    );
 
     for id in gone {
         if let Some(origin) = ctx.template.subnet_origins.get(*id)
             && let (Some(az), Some(cidr)) = (&origin.availability_zone, &origin.cidr_block)
         {
-            commands.push(format!(
-                "# or (eksctl #7538 workaround) recreate {id} ({}) with its old CIDR and AZ until the nodegroup exists:\naws ec2 create-subnet --vpc-id {} --cidr-block {} --availability-zone {}{region}",
-                origin.logical_id,
-                sh_quote(ctx.expected_vpc(stack).unwrap_or("<vpc-id>")),
-                sh_quote(cidr),
-                sh_quote(az)
-            ));
+            commands.push(
+                Script::new()
+                    .comment(format!(
+                        "or (eksctl #7538 workaround) recreate {id} ({}) with its old CIDR and AZ until the nodegroup exists:",
+                        origin.logical_id
+                    ))
+                    .cmd(
+                        Cmd::new("aws ec2 create-subnet")
+                            .opt("--vpc-id", vpc)
+                            .opt("--cidr-block", cidr)
+                            .opt("--availability-zone", az)
+                            .region(ctx),
+                    )
+                    .done(),
+            );
         }
     }
 
     (
         format!(
-            "place new nodegroups on live subnets explicitly, then correct {key} on {} with a reviewed change set that touches only the output",
-            stack.stack_name
+            "place new nodegroups on live subnets explicitly, then correct {key} on {name} with a reviewed change set that touches only the output"
         ),
         commands,
     )
@@ -153,7 +321,7 @@ pub(crate) fn stale_subnet_output(
 
 #[cfg(test)]
 mod tests {
-    use super::sh_quote;
+    use super::{Cmd, Script, sh_quote, yaml_scalar};
 
     #[test]
     fn quoting() {
@@ -162,5 +330,30 @@ mod tests {
         assert_eq!(sh_quote("x'; rm -rf /"), r"'x'\''; rm -rf /'");
         assert_eq!(sh_quote(""), "''");
         assert_eq!(sh_quote("$(id)"), "'$(id)'");
+        // A line break in a value never reaches the command line raw.
+        assert_eq!(sh_quote("x\ntouch PWN"), r"'x\u{a}touch PWN'");
+    }
+
+    #[test]
+    fn values_stay_on_their_line() {
+        let script = Script::new()
+            .comment("recreate X)\ntouch PWN\n# (")
+            .cmd(Cmd::new("aws ec2 describe-subnets").opt("--subnet-ids", "a\rb"))
+            .write_file(
+                "f.yaml",
+                &["  - x\n'touch PWN".to_owned(), "k: v".to_owned()],
+            )
+            .done();
+        assert_eq!(
+            script,
+            r"# recreate X)\u{a}touch PWN\u{a}# (
+aws ec2 describe-subnets --subnet-ids 'a\u{d}b'
+printf '%s\n' \
+  '  - x\u{a}'\''touch PWN' \
+  'k: v' \
+  > f.yaml"
+        );
+        assert_eq!(yaml_scalar("subnet-0aa"), "subnet-0aa");
+        assert_eq!(yaml_scalar("a: b\n- c"), r#""a: b\\u{a}- c""#);
     }
 }

@@ -70,7 +70,11 @@ fn check(ctx: &Context<'_>) -> Outcome {
                     "add the {key} output with a reviewed change set; `eksctl utils update-cluster-stack` or any eksctl stack update adds missing outputs in recent eksctl"
                 ),
                 match live_value {
-                    Some(v) => vec![format!("# the live value for {key} is {v}")],
+                    Some(v) => vec![
+                        super::remedy::Script::new()
+                            .comment(format!("the live value for {key} is {v}"))
+                            .done(),
+                    ],
                     None => Vec::new(),
                 },
             )

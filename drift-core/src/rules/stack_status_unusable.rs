@@ -1,6 +1,6 @@
 #![doc = include_str!("docs/stack-status-unusable.md")]
 
-use super::remedy::{region_flag, sh_quote};
+use super::remedy::Cmd;
 use super::{Context, Outcome, Rule, src};
 use crate::report::{Evidence, Resource, Severity};
 
@@ -45,8 +45,7 @@ fn check(ctx: &Context<'_>) -> Outcome {
         .as_deref()
         .map(|r| format!(" ({r})"))
         .unwrap_or_default();
-    let region = region_flag(ctx);
-    let name = sh_quote(&stack.stack_name);
+    let name = stack.stack_name.as_str();
     let finding = RULE
         .finding(
             Resource::stack(stack),
@@ -67,10 +66,16 @@ fn check(ctx: &Context<'_>) -> Outcome {
                 "read the stack events to see what failed; continue or roll back the update before running eksctl"
             },
             vec![
-                format!(
-                    "aws cloudformation describe-stack-events --stack-name {name} --max-items 20{region}"
-                ),
-                format!("aws cloudformation describe-stacks --stack-name {name} --query 'Stacks[0].StackStatus'{region}"),
+                Cmd::new("aws cloudformation describe-stack-events")
+                    .opt("--stack-name", name)
+                    .word("--max-items 20")
+                    .region(ctx)
+                    .done(),
+                Cmd::new("aws cloudformation describe-stacks")
+                    .opt("--stack-name", name)
+                    .opt("--query", "Stacks[0].StackStatus")
+                    .region(ctx)
+                    .done(),
             ],
         );
     Outcome::Checked(vec![finding])

@@ -41,11 +41,10 @@ fn check(ctx: &Context<'_>) -> Outcome {
         )
         .with_remediation(
             "do not create nodegroups from this stack until the VPC output is corrected with a reviewed change set; give nodegroups explicit subnets of the live VPC meanwhile",
-            vec![format!(
-                "aws ec2 describe-subnets --filters Name=vpc-id,Values={}{}",
-                super::remedy::sh_quote(live),
-                super::remedy::region_flag(ctx)
-            )],
+            vec![super::remedy::Cmd::new("aws ec2 describe-subnets")
+                .opt("--filters", format!("Name=vpc-id,Values={live}"))
+                .region(ctx)
+                .done()],
         ),
     ])
 }

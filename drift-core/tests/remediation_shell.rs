@@ -1,0 +1,207 @@
+//! Every remediation a report suggests is pasted into shells by users, and every value in it
+//! comes from AWS. This test audits every fixture and hostile variants of it (each identifier
+//! in the bundle followed by a payload that tries to break out of a comment, a quoted
+//! argument or a YAML line), then runs every distinct remediation block through `sh -n` and
+//! through `sh` with a `PATH` that holds only recording stand-ins for `aws`, `eksctl` and the
+//! payload's `pwned`, and asserts that the blocks parse and that nothing but `aws`/`eksctl`
+//! ran.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use drift_core::audit;
+use drift_core::bundle::read_bundle;
+
+/// Appended to identifiers in the bundle. Each tries another way out: a line break in a
+/// comment or argument, closing a single-quoted argument, substitutions, redirections.
+const PAYLOADS: &[&str] = &[
+    "X)\npwned\n# (\r\npwned;#",
+    "';pwned;#'$(pwned)`pwned`\" >PWN <x |pwned &",
+    "\n      - subnet-evil\nnodeGroups: []\n  > PWN\npwned",
+];
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn bundle_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Identifier-like string values of a bundle (IDs, names, AZs, CIDRs, logical IDs).
+fn identifiers(files: &[(String, String)]) -> BTreeSet<String> {
+    fn walk(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::String(s)
+                if (3..=80).contains(&s.len())
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._:/".contains(&b)) =>
+            {
+                out.insert(s.clone());
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (_, text) in files {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+            walk(&v, &mut out);
+        }
+    }
+    // Items of comma lists (subnet outputs) too.
+    let lists: Vec<String> = out.iter().filter(|s| s.contains(',')).cloned().collect();
+    for l in lists {
+        out.extend(l.split(',').filter(|s| s.len() >= 3).map(str::to_owned));
+    }
+    out
+}
+
+fn read_files(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_str().unwrap().to_owned(),
+                fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every distinct remediation block of every fixture and of its hostile variants.
+fn remediation_blocks(scratch: &Path) -> (BTreeSet<String>, usize) {
+    let mut blocks = BTreeSet::new();
+    let mut variants = 0;
+    for dir in bundle_dirs() {
+        let files = read_files(&dir);
+        let mut collect = |path: &Path| {
+            if let Ok(snapshot) = read_bundle(path) {
+                for f in audit(&snapshot).findings {
+                    blocks.extend(f.remediation.commands);
+                }
+            }
+        };
+        collect(&dir);
+        for token in identifiers(&files) {
+            for payload in PAYLOADS {
+                let escaped = serde_json::to_string(payload).unwrap();
+                let escaped = &escaped[1..escaped.len() - 1];
+                let variant = scratch.join(format!("variant-{variants}"));
+                variants += 1;
+                fs::create_dir_all(&variant).unwrap();
+                for (name, text) in &files {
+                    let hostile = text.replace(&token, &format!("{token}{escaped}"));
+                    fs::write(variant.join(name), hostile).unwrap();
+                }
+                collect(&variant);
+                fs::remove_dir_all(&variant).unwrap();
+            }
+        }
+    }
+    (blocks, variants)
+}
+
+fn fake_bin(dir: &Path, log: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    for (name, body) in [
+        ("aws", format!("echo \"aws $*\" >> '{}'", log.display())),
+        (
+            "eksctl",
+            format!("echo \"eksctl $*\" >> '{}'", log.display()),
+        ),
+        ("pwned", format!("echo PWNED >> '{}'", log.display())),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+#[test]
+fn every_remediation_is_inert_shell() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (blocks, variants) = remediation_blocks(scratch.path());
+    eprintln!(
+        "{variants} hostile variants, {} distinct remediation blocks",
+        blocks.len()
+    );
+    assert!(variants > 500, "only {variants} hostile variants");
+    // The payloads did reach the remediations: the test would be vacuous otherwise.
+    let hostile = blocks.iter().filter(|b| b.contains("pwned")).count();
+    assert!(hostile > 50, "only {hostile} blocks carry a payload");
+
+    let bin = scratch.path().join("bin");
+    let log = scratch.path().join("argv.log");
+    fake_bin(&bin, &log);
+    let work = scratch.path().join("work");
+    fs::create_dir_all(&work).unwrap();
+    let scripts = scratch.path().join("scripts");
+    fs::create_dir_all(&scripts).unwrap();
+    for (i, block) in blocks.iter().enumerate() {
+        fs::write(scripts.join(format!("{i:05}.sh")), block).unwrap();
+    }
+
+    // One driver shell runs every block twice: parsed only, then executed in `work` with a
+    // PATH of stand-ins. A block that fails to parse is named.
+    let driver = format!(
+        r#"for f in '{scripts}'/*.sh; do
+  sh -n "$f" 2>/dev/null || echo "SYNTAX $f"
+  err=$( (cd '{work}' && PATH='{bin}' /bin/sh "$f") 2>&1 >/dev/null )
+  [ -z "$err" ] || printf 'STDERR %s %s\n' "$f" "$err"
+done
+exit 0"#,
+        scripts = scripts.display(),
+        work = work.display(),
+        bin = bin.display()
+    );
+    let out = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&driver)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let problems: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.starts_with("SYNTAX ") || l.starts_with("STDERR "))
+        .map(|l| {
+            let file = l.split(' ').nth(1).unwrap();
+            format!("{l}:\n{}", fs::read_to_string(file).unwrap_or_default())
+        })
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n---\n"));
+
+    let log = fs::read_to_string(&log).unwrap();
+    assert!(!log.contains("PWNED"), "a payload ran:\n{log}");
+    for line in log.lines() {
+        assert!(
+            line.starts_with("aws ") || line.starts_with("eksctl "),
+            "{line}"
+        );
+    }
+    assert!(log.lines().any(|l| l.starts_with("aws cloudformation")));
+    assert!(log.lines().any(|l| l.starts_with("eksctl ")));
+    let planted: Vec<_> = fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("PWN"))
+        .collect();
+    assert!(
+        planted.is_empty(),
+        "files written by a payload: {planted:?}"
+    );
+}
