@@ -102,9 +102,10 @@ fn clean_cluster_exits_0() {
         .arg(fixture("clean"))
         .assert()
         .code(0)
-        .stdout(predicate::str::contains(
-            "prod: no drift found (22 rules checked)",
-        ));
+        .stdout(predicate::str::contains(format!(
+            "prod: no drift found ({} rules checked)",
+            drift_core::rules::ALL.len()
+        )));
 }
 
 #[test]
@@ -301,8 +302,15 @@ fn usage_errors_exit_2() {
 fn rules_and_explain() {
     let a = eksdrift().args(["rules", "-o", "json"]).assert().code(0);
     let v = json(&a);
-    assert_eq!(v.as_array().unwrap().len(), 22);
-    assert_eq!(v[7]["code"], "EKD202");
+    assert_eq!(v.as_array().unwrap().len(), drift_core::rules::ALL.len());
+    let ekd202 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "EKD202")
+        .unwrap();
+    assert_eq!(ekd202["slug"], "output-subnet-deleted");
+    assert!(ekd202["doc"].as_str().unwrap().contains("## How to fix"));
     eksdrift()
         .arg("rules")
         .assert()

@@ -118,6 +118,7 @@ fn synthetic() -> Snapshot {
         ),
         template: Some(json!({"Resources": res})),
         stack_resources: Some(resources),
+        ..Snapshot::default()
     }
 }
 

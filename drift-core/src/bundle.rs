@@ -209,6 +209,7 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         security_groups: groups.map(|g| g.security_groups),
         template: template.map(|t| t.template_body),
         stack_resources: resources.map(|r| r.stack_resources),
+        imports: None,
     })
 }
 

@@ -2,7 +2,7 @@
 //! drift is data, so a missing output or a deleted subnet is a finding, not an error.
 
 use crate::report::{Coverage, NotChecked, StackInfo, TargetReport, TargetStatus, sort_findings};
-use crate::rules::{ALL, Context, Outcome};
+use crate::rules::{ALL, Context};
 use crate::snapshot::Snapshot;
 
 /// Audits one cluster: runs every rule of [`crate::rules::ALL`] and sorts the findings.
@@ -12,14 +12,14 @@ pub fn audit(snapshot: &Snapshot) -> TargetReport {
     let mut findings = Vec::new();
     let mut coverage = Coverage::default();
     for rule in ALL {
-        match rule.check(&ctx) {
-            Outcome::Checked(mut found) => {
+        match (rule.check)(&ctx) {
+            Ok(mut found) => {
                 coverage.checked.push(rule.slug.to_owned());
                 findings.append(&mut found);
             }
-            Outcome::NotChecked(reason) => coverage.not_checked.push(NotChecked {
+            Err(skip) => coverage.not_checked.push(NotChecked {
                 rule: rule.slug.to_owned(),
-                reason,
+                reason: skip.0,
             }),
         }
     }

@@ -16,10 +16,7 @@
 //!     region: Some("us-west-2".into()),
 //!     stacks: vec![],
 //!     cluster: Cluster { name: "prod".into(), status: Some("ACTIVE".into()), ..Cluster::default() },
-//!     subnets: vec![],
-//!     security_groups: None,
-//!     template: None,
-//!     stack_resources: None,
+//!     ..Snapshot::default()
 //! };
 //! let report = audit(&snapshot);
 //! // No eksctl stack: EKD101, and the stack rules say why they did not run.

@@ -8,6 +8,9 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::snapshot::{Cluster, Stack};
 
 /// Version of the JSON report layout: minor = additive, major = breaking.
 pub const SCHEMA_VERSION: &str = "1.0";
@@ -316,5 +319,112 @@ impl Report {
     #[must_use]
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()
+    }
+}
+
+/// Builders the rules use; a finding's wording lives in its rule.
+impl Finding {
+    #[must_use]
+    pub(crate) fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+    #[must_use]
+    pub(crate) fn with_expected(mut self, e: Evidence) -> Self {
+        self.expected = e;
+        self
+    }
+    #[must_use]
+    pub(crate) fn with_actual(mut self, e: Evidence) -> Self {
+        self.actual = e;
+        self
+    }
+    #[must_use]
+    pub(crate) fn with_impact(mut self, impact: impl Into<String>) -> Self {
+        self.impact = impact.into();
+        self
+    }
+    #[must_use]
+    pub(crate) fn with_remediation(
+        mut self,
+        summary: impl Into<String>,
+        commands: Vec<String>,
+    ) -> Self {
+        self.remediation = Remediation {
+            summary: summary.into(),
+            commands,
+        };
+        self
+    }
+}
+
+/// The AWS operations evidence names as its source.
+pub(crate) mod src {
+    pub const STACKS: &str = "cloudformation:DescribeStacks";
+    pub const TEMPLATE: &str = "cloudformation:GetTemplate";
+    pub const CLUSTER: &str = "eks:DescribeCluster";
+    pub const SUBNETS: &str = "ec2:DescribeSubnets";
+    pub const SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
+}
+
+impl Evidence {
+    pub(crate) fn none() -> Self {
+        Evidence {
+            source: String::new(),
+            stack: None,
+            output_key: None,
+            value: Value::Null,
+        }
+    }
+
+    /// A stack output's raw value (or `null` when absent).
+    pub(crate) fn output(stack: &Stack, key: &str) -> Self {
+        Evidence {
+            source: src::STACKS.to_owned(),
+            stack: Some(stack.stack_name.clone()),
+            output_key: Some(key.to_owned()),
+            value: stack.output(key).map_or(Value::Null, Value::from),
+        }
+    }
+
+    /// Something read from the stack itself rather than one output.
+    pub(crate) fn stack(stack: &Stack, value: Value) -> Self {
+        Evidence {
+            source: src::STACKS.to_owned(),
+            stack: Some(stack.stack_name.clone()),
+            output_key: None,
+            value,
+        }
+    }
+
+    /// A live value from `source`.
+    pub(crate) fn live(source: &str, value: impl Into<Value>) -> Self {
+        Evidence {
+            source: source.to_owned(),
+            stack: None,
+            output_key: None,
+            value: value.into(),
+        }
+    }
+}
+
+impl Resource {
+    pub(crate) fn new(kind: &str, id: &str) -> Self {
+        Resource {
+            kind: kind.to_owned(),
+            id: id.to_owned(),
+        }
+    }
+    pub(crate) fn subnet(id: &str) -> Self {
+        Self::new("AWS::EC2::Subnet", id)
+    }
+    pub(crate) fn security_group(id: &str) -> Self {
+        Self::new("AWS::EC2::SecurityGroup", id)
+    }
+    pub(crate) fn stack(stack: &Stack) -> Self {
+        Self::new("AWS::CloudFormation::Stack", &stack.stack_name)
+    }
+    pub(crate) fn cluster(cluster: &Cluster) -> Self {
+        Self::new("AWS::EKS::Cluster", &cluster.name)
     }
 }

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// Everything known about one audit target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Everything known about one audit target. Build one with `..Snapshot::default()` so that
+/// inputs added later keep your code compiling.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Where the data came from: `live`, or the bundle path.
     pub source: String,
@@ -30,6 +31,11 @@ pub struct Snapshot {
     pub template: Option<serde_json::Value>,
     /// The cluster stack's resources (`DescribeStackResources`), when collected.
     pub stack_resources: Option<Vec<StackResource>>,
+    /// `ListImports` answers by export name: the stacks importing each export (empty when
+    /// nothing imports it). `None` when not collected; an export absent from the map was not
+    /// asked about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imports: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl Snapshot {
@@ -147,7 +153,58 @@ pub mod outputs {
     ];
 }
 
+/// The subnets one subnet-list output names, cleaned for lookups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSubnets<'a> {
+    /// The output key, one of [`outputs::SUBNET_LISTS`].
+    pub key: &'static str,
+    /// Distinct IDs, trimmed, in output order (empty items dropped).
+    pub ids: Vec<&'a str>,
+}
+
+/// True when `id` looks like an AWS resource ID with `prefix` (`subnet`, `sg`, `vpc`): the
+/// prefix, a dash and 8 to 17 lower-case hex digits.
+#[must_use]
+pub fn is_resource_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            (8..=17).contains(&hex.len())
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
 impl Stack {
+    /// Every subnet-list output of the stack with its IDs (trimmed, empty items and
+    /// duplicates dropped; malformed values are a finding of their own, EKD105).
+    #[must_use]
+    pub fn subnet_lists(&self) -> Vec<OutputSubnets<'_>> {
+        outputs::SUBNET_LISTS
+            .iter()
+            .filter_map(|key| {
+                let list = self.output_list(key)?;
+                let mut seen = std::collections::BTreeSet::new();
+                let ids = list
+                    .into_iter()
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty() && seen.insert(*id))
+                    .collect();
+                Some(OutputSubnets { key, ids })
+            })
+            .collect()
+    }
+
+    /// The export name of an output, when the output is exported.
+    #[must_use]
+    pub fn export_name(&self, key: &str) -> Option<&str> {
+        self.outputs
+            .iter()
+            .find(|o| o.output_key == key)
+            .and_then(|o| o.export_name.as_deref())
+    }
+
     /// The raw value of an output, if the stack has it.
     #[must_use]
     pub fn output(&self, key: &str) -> Option<&str> {
@@ -330,8 +387,22 @@ pub struct Cluster {
     pub platform_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<ClusterHealth>,
+    /// Present for an EKS local cluster on AWS Outposts, whose control plane runs on the
+    /// Outpost in one subnet of one AZ by design.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outpost_config: Option<OutpostConfig>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+}
+
+/// `outpostConfig` of a local cluster on AWS Outposts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutpostConfig {
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub outpost_arns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_plane_instance_type: Option<String>,
 }
 
 /// `resourcesVpcConfig` of a cluster.

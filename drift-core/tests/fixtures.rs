@@ -39,12 +39,31 @@ const CLEAN: &[&str] = &[
     "user-vpc-text-template",
 ];
 
+/// What a fixture's snapshot shows: a rule's own fixture (named after its slug) shows that
+/// rule's findings only, so a new rule adds one snapshot and changes no other; a scenario
+/// fixture shows every finding and what could not be checked.
+fn snapshot_view(name: &str, report: &TargetReport) -> serde_json::Value {
+    match drift_core::rules::find(name) {
+        Some(rule) => serde_json::json!({
+            "rule": format!("{} {}", rule.code, rule.slug),
+            "findings": report.findings.iter().filter(|f| f.code == rule.code).collect::<Vec<_>>(),
+            "not_checked": report.coverage.not_checked.iter().filter(|n| n.rule == rule.slug).collect::<Vec<_>>(),
+        }),
+        None => serde_json::json!({
+            "stack": report.stack,
+            "findings": report.findings,
+            "not_checked": report.coverage.not_checked,
+        }),
+    }
+}
+
 #[test]
 fn every_fixture_matches_its_snapshot() {
     for dir in fixture_dirs() {
         let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
         let report = audit_fixture(&name);
-        insta::assert_json_snapshot!(name, report);
+        let view = snapshot_view(&name, &report);
+        insta::assert_json_snapshot!(name, view);
     }
 }
 

@@ -277,6 +277,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                     security_groups,
                     template,
                     stack_resources,
+                    ..Snapshot::default()
                 }
             },
         )

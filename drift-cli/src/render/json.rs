@@ -17,7 +17,9 @@ struct RuleRow {
     code: &'static str,
     slug: &'static str,
     severity: &'static str,
+    since: &'static str,
     summary: &'static str,
+    doc: String,
 }
 
 pub fn rules(w: &mut dyn Write) -> io::Result<()> {
@@ -27,7 +29,9 @@ pub fn rules(w: &mut dyn Write) -> io::Result<()> {
             code: r.code,
             slug: r.slug,
             severity: r.severity.as_str(),
+            since: r.since,
             summary: r.summary,
+            doc: r.doc(),
         })
         .collect();
     write_json_safe(&mut *w, &rows)?;

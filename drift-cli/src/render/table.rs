@@ -257,5 +257,5 @@ pub fn explain(w: &mut dyn Write, rule: &Rule) -> io::Result<()> {
     writeln!(w)?;
     writeln!(w, "Fires when {}.", rule.summary)?;
     writeln!(w)?;
-    write!(w, "{}", rule.doc)
+    write!(w, "{}", rule.doc())
 }

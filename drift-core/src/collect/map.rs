@@ -8,8 +8,8 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
 use crate::snapshot::{
-    Cluster, ClusterHealth, HealthIssue, Output, SecurityGroup, Stack, StackResource, Subnet, Tag,
-    VpcConfig,
+    Cluster, ClusterHealth, HealthIssue, OutpostConfig, Output, SecurityGroup, Stack,
+    StackResource, Subnet, Tag, VpcConfig,
 };
 
 fn time(t: Option<&DateTime>) -> Option<String> {
@@ -85,6 +85,11 @@ pub fn cluster(c: &eks::Cluster) -> Cluster {
                     resource_ids: i.resource_ids().to_vec(),
                 })
                 .collect(),
+        }),
+        outpost_config: c.outpost_config().map(|o| OutpostConfig {
+            outpost_arns: o.outpost_arns().to_vec(),
+            control_plane_instance_type: Some(o.control_plane_instance_type().to_owned())
+                .filter(|t| !t.is_empty()),
         }),
         tags: c
             .tags()

@@ -38,8 +38,9 @@ use self::error::{CallError, classify};
 use self::guard::ReadOnlyGuard;
 use crate::discovery::discover;
 use crate::report::{ErrorKind, TargetError};
-use crate::rules::{Context, is_resource_id};
-use crate::snapshot::{Cluster, SecurityGroup, Snapshot, Stack, StackResource, Subnet, outputs};
+use crate::snapshot::{
+    Cluster, SecurityGroup, Snapshot, Stack, StackResource, Subnet, is_resource_id, outputs,
+};
 
 /// Pause before asking EC2 again for IDs it did not return (eventual consistency).
 const RECHECK_DELAY: Duration = Duration::from_millis(750);
@@ -462,6 +463,7 @@ async fn collect_region(
             ),
             template: None,
             stack_resources: None,
+            imports: None,
         };
         ready.push((snapshot, own_queries));
     }
@@ -550,7 +552,7 @@ fn referenced_ids(stacks: &[Stack], cluster: &Cluster) -> (BTreeSet<String>, BTr
     let mut subnets = BTreeSet::new();
     let mut groups = BTreeSet::new();
     if let Some(stack) = discover(stacks, &cluster.name).stack {
-        for list in Context::output_subnets(stack) {
+        for list in stack.subnet_lists() {
             subnets.extend(list.ids.iter().map(|s| (*s).to_owned()));
         }
         for key in outputs::SECURITY_GROUPS {
@@ -572,7 +574,8 @@ fn referenced_ids(stacks: &[Stack], cluster: &Cluster) -> (BTreeSet<String>, BTr
 /// control-plane subnet is unknown to the outputs (EKD205 precision), or when an output subnet
 /// is gone (the template tells its AZ and CIDR).
 fn needs_template(stack: &Stack, snapshot: &Snapshot) -> bool {
-    let recorded: BTreeSet<&str> = Context::output_subnets(stack)
+    let recorded: BTreeSet<&str> = stack
+        .subnet_lists()
         .iter()
         .flat_map(|o| o.ids.iter().copied())
         .collect();

@@ -1,0 +1,106 @@
+//! The context every rule reads: the snapshot plus the indexes and derived facts built once
+//! per audit.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::Skip;
+use super::template::TemplateFacts;
+use crate::discovery::{Discovery, discover};
+use crate::snapshot::{Cluster, OutputSubnets, SecurityGroup, Snapshot, Stack, Subnet};
+
+/// How [`Context::referenced`] names the cluster's own subnet list.
+pub(crate) const CONTROL_PLANE: &str = "control plane";
+
+/// Indexes and derived facts shared by every rule, built once per snapshot.
+pub(crate) struct Context<'a> {
+    pub(crate) snapshot: &'a Snapshot,
+    pub(crate) cluster: &'a Cluster,
+    pub(crate) discovery: Discovery<'a>,
+    pub(crate) subnets: HashMap<&'a str, &'a Subnet>,
+    pub(crate) security_groups: Option<HashMap<&'a str, &'a SecurityGroup>>,
+    pub(crate) template: TemplateFacts,
+    /// The cluster stack's subnet-list outputs, parsed once (empty without a stack).
+    pub(crate) output_lists: Vec<OutputSubnets<'a>>,
+    /// Every subnet the stack's outputs or the cluster name, with who names it (output keys,
+    /// and `control plane` for the cluster's own list).
+    pub(crate) referenced: BTreeMap<&'a str, Vec<&'static str>>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
+        let cluster = &snapshot.cluster;
+        let discovery = discover(&snapshot.stacks, &cluster.name);
+        let output_lists = discovery.stack.map(Stack::subnet_lists).unwrap_or_default();
+        let mut referenced: BTreeMap<&'a str, Vec<&'static str>> = BTreeMap::new();
+        for o in &output_lists {
+            for id in &o.ids {
+                referenced.entry(id).or_default().push(o.key);
+            }
+        }
+        for id in &cluster.resources_vpc_config.subnet_ids {
+            referenced
+                .entry(id.as_str())
+                .or_default()
+                .push(CONTROL_PLANE);
+        }
+        Context {
+            snapshot,
+            cluster,
+            discovery,
+            subnets: snapshot
+                .subnets
+                .iter()
+                .map(|s| (s.subnet_id.as_str(), s))
+                .collect(),
+            security_groups: snapshot
+                .security_groups
+                .as_ref()
+                .map(|g| g.iter().map(|g| (g.group_id.as_str(), g)).collect()),
+            template: TemplateFacts::from_snapshot(snapshot),
+            output_lists,
+            referenced,
+        }
+    }
+
+    /// The cluster stack, or the reason a stack rule cannot run.
+    pub(crate) fn stack(&self) -> Result<&'a Stack, Skip> {
+        match self.discovery.stack {
+            Some(s) => Ok(s),
+            None if self.discovery.is_ambiguous() => Err(Skip(
+                "several stacks could be the cluster stack (see EKD102)".to_owned(),
+            )),
+            None => Err(Skip(
+                "no eksctl cluster stack for this cluster (see EKD101)".to_owned(),
+            )),
+        }
+    }
+
+    /// The AZ of a subnet: live when it exists, else from the template when eksctl made it.
+    pub(crate) fn subnet_az(&self, id: &str) -> Option<&str> {
+        self.subnets
+            .get(id)
+            .map(|s| s.availability_zone.as_str())
+            .filter(|az| !az.is_empty())
+            .or_else(|| {
+                self.template
+                    .subnet_origins
+                    .get(id)
+                    .and_then(|o| o.availability_zone.as_deref())
+            })
+    }
+
+    /// The VPC the stack's subnets should be in: the cluster's live VPC, else the `VPC`
+    /// output (a stale `VPC` output is EKD201's finding, not every subnet's).
+    pub(crate) fn expected_vpc(&self, stack: &'a Stack) -> Option<&'a str> {
+        self.cluster
+            .resources_vpc_config
+            .vpc_id
+            .as_deref()
+            .or_else(|| stack.vpc().map(str::trim).filter(|v| !v.is_empty()))
+    }
+
+    /// Region for commands, when known.
+    pub(crate) fn region(&self) -> Option<&str> {
+        self.snapshot.effective_region()
+    }
+}
