@@ -71,7 +71,7 @@ target that could not be audited.";
 #[derive(Debug, Args, Clone)]
 pub struct LiveArgs {
     /// Cluster to audit (repeatable)
-    #[arg(short = 'c', long = "cluster", value_name = "NAME")]
+    #[arg(short = 'c', long = "cluster", value_name = "NAME", value_parser = cluster_name)]
     pub clusters: Vec<String>,
 
     /// Audit every EKS cluster of each region (eks:ListClusters)
@@ -113,7 +113,8 @@ pub struct AuditArgs {
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 
-    /// Write the report to PATH (atomically) instead of stdout
+    /// Write the report to PATH instead of stdout (`-` is stdout). A file is replaced
+    /// atomically; a link is written through; a device or FIFO is written into
     #[arg(long, value_name = "PATH")]
     pub output_file: Option<PathBuf>,
 
@@ -124,6 +125,11 @@ pub struct AuditArgs {
     /// Colour in the table (NO_COLOR is honoured under auto)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    /// Largest bundle file read with --from, in MiB; a larger file (or anything but a regular
+    /// file) fails its bundle as invalid input
+    #[arg(long, value_name = "MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_file_mb: u64,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +155,20 @@ pub struct ExplainArgs {
     /// Rule code (EKD202) or slug (output-subnet-deleted)
     #[arg(value_name = "CODE-or-SLUG")]
     pub rule: String,
+}
+
+/// An EKS cluster name: 1 to 100 characters, a letter or digit first, then letters, digits,
+/// `-` and `_` (the EKS API's pattern).
+fn cluster_name(s: &str) -> Result<String, String> {
+    let ok = (1..=100).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("an EKS cluster name is 1 to 100 letters, digits, `-` and `_`, starting with a letter or digit".to_owned())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -83,9 +83,15 @@ pub fn audit(args: &LiveArgs) -> Result<Report> {
     Ok(Report::new(targets, crate::output::now_rfc3339(), stats))
 }
 
-/// A cluster or region name as one safe path component.
+/// Longest folder name `capture` writes, well under every file system's limit of 255 bytes.
+const MAX_PART: usize = 100;
+
+/// A cluster or region name as one safe path component: letters, digits, `-`, `_` and `.`
+/// kept, anything else `_`, never hidden (no leading `.`), at most [`MAX_PART`] characters.
+/// When that changed the name, a short hash of the real name follows, so different names never
+/// share a folder.
 fn path_part(s: &str) -> String {
-    let cleaned: String = s
+    let mut cleaned: String = s
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
@@ -94,12 +100,39 @@ fn path_part(s: &str) -> String {
                 '_'
             }
         })
+        .take(MAX_PART)
         .collect();
-    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
-        format!("_{cleaned}")
-    } else {
-        cleaned
+    if cleaned.starts_with('.') || cleaned.is_empty() {
+        cleaned.insert(0, '_');
     }
+    if cleaned == s {
+        cleaned
+    } else {
+        format!("{cleaned}~{:08x}", fnv1a(s) as u32)
+    }
+}
+
+/// FNV-1a: stable across runs and platforms, so a name always gets the same folder.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Folders for a region's clusters: [`path_part`], made unique even where the file system
+/// ignores case (`Prod` and `prod`), by the same hash suffix.
+fn cluster_folders<'a>(names: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+    let mut used: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for name in names {
+        let mut part = path_part(name);
+        if !used.insert(part.to_lowercase()) {
+            part = format!("{part}~{:08x}", fnv1a(name) as u32);
+            used.insert(part.to_lowercase());
+        }
+        out.push((name.to_owned(), part));
+    }
+    out
 }
 
 /// Writes the bundle into a temporary sibling folder and renames it into place, so a reader
@@ -111,14 +144,13 @@ fn write_bundle_atomically(
 ) -> Result<()> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let tmp = parent.join(crate::output::unpredictable_name(
+        drift_core::bundle::TEMPORARY_PREFIX,
+    ));
+    // Created exclusively: an existing folder or link of that name is an error.
+    std::fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     crate::output::pending(&tmp);
     let result = (|| -> Result<()> {
-        let _ = std::fs::remove_dir_all(&tmp);
         write_bundle(&tmp, snapshot, Some(info))?;
         if dir.exists() {
             std::fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
@@ -134,16 +166,48 @@ fn write_bundle_atomically(
 }
 
 /// Writes one bundle per cluster under `out/<region>/<cluster>/`; prints each path on stdout.
-/// Exit code: 0 when every target was written, 2 otherwise.
+/// A cluster whose name is not a safe folder name gets a changed, unique one (said on stderr;
+/// `capture.json` keeps the real name). One bundle that cannot be read or written never stops
+/// the others. Exit code: 0 when every target was written, 2 otherwise.
 pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
     let collection = run_collector(args)?;
     let captured_at = crate::output::now_rfc3339();
     let mut stdout = io::stdout().lock();
     let mut code = 0;
+    let mut folders: std::collections::HashMap<(String, String), String> =
+        std::collections::HashMap::new();
+    let mut regions: Vec<&str> = collection
+        .targets
+        .iter()
+        .map(|t| t.region.as_str())
+        .collect();
+    regions.dedup();
+    for region in regions {
+        let names = collection
+            .targets
+            .iter()
+            .filter(|t| t.region == region)
+            .map(|t| t.cluster.as_str());
+        for (name, part) in cluster_folders(names) {
+            folders.insert((region.to_owned(), name), part);
+        }
+    }
     for t in collection.targets {
-        match t.result {
+        let written = match t.result {
             Ok(snapshot) => {
-                let dir: PathBuf = out.join(path_part(&t.region)).join(path_part(&t.cluster));
+                let part = folders
+                    .get(&(t.region.clone(), t.cluster.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| path_part(&t.cluster));
+                let dir: PathBuf = out.join(path_part(&t.region)).join(&part);
+                if part != t.cluster {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "note: cluster {} is written to {} (its name is not a safe, unique folder name; capture.json has the real one)",
+                        drift_core::text::terminal_safe(&t.cluster),
+                        drift_core::text::terminal_safe(&dir.display().to_string())
+                    );
+                }
                 let info = CaptureInfo {
                     tool: "eksdrift".to_owned(),
                     version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -152,23 +216,29 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
                     captured_at: captured_at.clone(),
                     queries: t.queries,
                 };
-                write_bundle_atomically(&dir, &snapshot, &info)?;
-                writeln!(
-                    stdout,
-                    "{}",
-                    drift_core::text::terminal_safe(&dir.display().to_string())
-                )?;
+                write_bundle_atomically(&dir, &snapshot, &info).map(|()| dir)
             }
+            Err(err) => Err(anyhow::anyhow!(
+                "{} in {}: {} ({})",
+                t.cluster,
+                t.region,
+                err.message,
+                err.kind.as_str()
+            )),
+        };
+        match written {
+            Ok(dir) => writeln!(
+                stdout,
+                "{}",
+                drift_core::text::terminal_safe(&dir.display().to_string())
+            )?,
             Err(err) => {
                 code = 2;
-                let _ = writeln!(
-                    io::stderr(),
-                    "error: {} in {}: {} ({})",
-                    drift_core::text::terminal_safe(&t.cluster),
-                    t.region,
-                    drift_core::text::terminal_safe(&err.message),
-                    err.kind.as_str()
-                );
+                let mut msg = format!("error: {err}");
+                for cause in err.chain().skip(1) {
+                    let _ = std::fmt::Write::write_fmt(&mut msg, format_args!(": {cause}"));
+                }
+                let _ = writeln!(io::stderr(), "{}", drift_core::text::terminal_safe(&msg));
             }
         }
     }
@@ -183,9 +253,22 @@ mod tests {
     #[test]
     fn cluster_names_cannot_escape_the_capture_folder() {
         assert_eq!(path_part("prod-1"), "prod-1");
-        assert_eq!(path_part("../../etc"), ".._.._etc");
-        assert_eq!(path_part(".."), "_..");
-        assert_eq!(path_part(""), "_");
-        assert_eq!(path_part("a/b\u{1b}"), "a_b_");
+        assert!(path_part("../../etc").starts_with("_.._.._etc~"));
+        assert!(path_part("..").starts_with("_..~"));
+        assert!(path_part("").starts_with("_~"));
+        assert!(path_part("a/b\u{1b}").starts_with("a_b_~"));
+        assert!(path_part(".hidden").starts_with("_.hidden~"));
+        assert!(path_part(&"x".repeat(300)).len() < 120);
+    }
+
+    #[test]
+    fn different_names_never_share_a_folder() {
+        let names = ["a/b", "a_b", "a?b", "Prod", "prod", "PROD"];
+        let folders = super::cluster_folders(names.iter().copied());
+        let lower: std::collections::HashSet<String> =
+            folders.iter().map(|(_, f)| f.to_lowercase()).collect();
+        assert_eq!(lower.len(), names.len(), "{folders:?}");
+        assert_eq!(folders[1].1, "a_b");
+        assert_eq!(folders[3].1, "Prod");
     }
 }

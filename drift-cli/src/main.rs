@@ -45,15 +45,16 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
+    // The AWS SDK's own warnings (profile parsing, IMDS probes, retries) only under -v: without
+    // it, a failure is the one line eksdrift prints.
+    let filter = match verbose {
+        0 => "off,eksdrift=warn,drift_core=warn",
+        1 => "warn,eksdrift=info,drift_core=info",
+        2 => "warn,eksdrift=debug,drift_core=debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EKSDRIFT_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("warn,eksdrift={level},drift_core={level}"))
-    });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EKSDRIFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(io::stderr)
@@ -93,21 +94,31 @@ fn audit(args: &AuditArgs) -> Result<u8> {
     let report = if args.from.is_empty() {
         live_audit(args)?
     } else {
-        offline::audit(&args.from)
+        offline::audit(
+            &args.from,
+            drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
+        )
     };
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            args.output_file.is_none()
+            args.output_file
+                .as_deref()
+                .is_none_or(|p| p.as_os_str() == "-")
                 && io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    output::emit(args.output_file.as_deref(), |w| match args.output {
+    let written = output::emit(args.output_file.as_deref(), |w| match args.output {
         Format::Table => render::table::report(w, &report, color),
         Format::Json => render::json::report(w, &report),
-    })?;
+    });
+    match written {
+        // A reader that stopped early (`| head`) does not change what the audit found.
+        Err(err) if output::is_broken_pipe(&err) => {}
+        other => other?,
+    }
     Ok(exit_code(&report, args.fail_on))
 }
 

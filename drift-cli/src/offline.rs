@@ -5,22 +5,38 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use drift_core::bundle::{self, BundleError};
+use drift_core::bundle::{self, BundleError, ReadLimits};
 use drift_core::report::{ErrorKind, Report, Stats, TargetError, TargetReport};
 
-/// Audits every bundle at or below `paths`. A bundle that cannot be read becomes a failed
-/// target (and a line on stderr); it never stops the others.
-pub fn audit(paths: &[PathBuf]) -> Report {
+/// Audits every bundle at or below `paths`. A bundle or folder that cannot be read becomes a
+/// failed target (and a line on stderr); it never stops the others.
+pub fn audit(paths: &[PathBuf], limits: ReadLimits) -> Report {
     let started = Instant::now();
     let mut targets = Vec::new();
     let mut dirs = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for path in paths {
         match bundle::find_bundles(path) {
-            Ok(found) => dirs.extend(found),
+            Ok(found) => {
+                for link in &found.skipped_links {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "warning: {}: a link to a folder is not followed; pass it to --from itself to audit what it points to",
+                        drift_core::text::terminal_safe(&link.display().to_string())
+                    );
+                }
+                for err in &found.unreadable {
+                    targets.push(failed(err.path(), err));
+                }
+                // The same bundle named twice (`--from a --from a/b`) is audited once.
+                dirs.extend(found.bundles.into_iter().filter(|d| {
+                    seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+                }));
+            }
             Err(err) => targets.push(failed(path, &err)),
         }
     }
-    targets.extend(audit_all(&dirs));
+    targets.extend(audit_all(&dirs, limits));
     let stats = Stats {
         api_calls: std::collections::BTreeMap::new(),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -30,8 +46,8 @@ pub fn audit(paths: &[PathBuf]) -> Report {
 
 /// One bundle's report. A panic (a bug: property tests say the engine has none) fails that
 /// bundle alone, as `internal`, rather than losing it or the other bundles' results.
-fn audit_one(dir: &Path) -> TargetReport {
-    let run = || match bundle::read_bundle(dir) {
+fn audit_one(dir: &Path, limits: ReadLimits) -> TargetReport {
+    let run = || match bundle::read_bundle_with(dir, &limits) {
         Ok(snapshot) => drift_core::audit(&snapshot),
         Err(err) => failed(dir, &err),
     };
@@ -73,12 +89,12 @@ fn failed(path: &Path, err: &BundleError) -> TargetReport {
 }
 
 /// Reads and audits bundles on every core; results keep the input order.
-fn audit_all(dirs: &[PathBuf]) -> Vec<TargetReport> {
+fn audit_all(dirs: &[PathBuf], limits: ReadLimits) -> Vec<TargetReport> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(dirs.len().max(1));
     if workers <= 1 {
-        return dirs.iter().map(|d| audit_one(d)).collect();
+        return dirs.iter().map(|d| audit_one(d, limits)).collect();
     }
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, TargetReport)> = std::thread::scope(|scope| {
@@ -89,7 +105,7 @@ fn audit_all(dirs: &[PathBuf]) -> Vec<TargetReport> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(dir) = dirs.get(i) else { break };
-                        mine.push((i, audit_one(dir)));
+                        mine.push((i, audit_one(dir, limits)));
                     }
                     mine
                 })

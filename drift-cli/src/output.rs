@@ -39,47 +39,118 @@ pub fn done(path: &Path) {
     }
 }
 
-/// Writes with `render` to `file` (atomically) or to stdout.
+/// A name no other process will guess: the temporary files and folders are created
+/// exclusively under it, so a planted link or file is never followed or reused.
+pub fn unpredictable_name(prefix: &str) -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    format!("{prefix}{:016x}", h.finish())
+}
+
+/// Writes with `render` to `file` or to stdout (`None` or `-`).
+///
+/// A regular file (or a new one) is replaced atomically: the report goes to a temporary file
+/// created exclusively beside it, is synced, then renamed over it, so a reader never sees half
+/// a report. A link is written through: its target is replaced, the link stays. Anything else
+/// (`/dev/null`, `/dev/stdout`, a FIFO) is written straight into, never replaced.
 pub fn emit(
     file: Option<&Path>,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<()> {
-    match file {
-        None => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
+    let Some(path) = file.filter(|p| p.as_os_str() != "-") else {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        render(&mut out)?;
+        out.flush()?;
+        return Ok(());
+    };
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).with_context(|| {
+            format!(
+                "{}: a link to a missing file; give the file itself",
+                path.display()
+            )
+        })?,
+        _ => path.to_owned(),
+    };
+    match fs::metadata(&target) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            // A device or FIFO: write into it, as a shell redirection would.
+            let mut out = BufWriter::new(
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            );
             render(&mut out)?;
-            out.flush()?;
+            out.flush()
+                .with_context(|| format!("writing {}", path.display()))?;
             Ok(())
         }
-        Some(path) => {
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let name = path
-                .file_name()
-                .with_context(|| format!("{}: not a file path", path.display()))?;
-            let tmp = dir.join(format!(
-                ".{}.{}.tmp",
-                name.to_string_lossy(),
-                std::process::id()
-            ));
-            pending(&tmp);
-            let result = (|| -> io::Result<()> {
-                let mut out = BufWriter::new(fs::File::create(&tmp)?);
-                render(&mut out)?;
-                let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-                file.sync_all()?;
-                fs::rename(&tmp, path)
-            })();
-            if result.is_err() {
-                let _ = fs::remove_file(&tmp);
-            }
-            done(&tmp);
-            result.with_context(|| format!("writing {}", path.display()))
+        Ok(m) if m.is_dir() => {
+            anyhow::bail!("{}: is a folder; give a file path", path.display())
+        }
+        existing => replace_atomically(&target, existing.ok().map(|m| m.permissions()), render)
+            .with_context(|| format!("writing {}", path.display())),
+    }
+}
+
+fn replace_atomically(
+    path: &Path,
+    permissions: Option<fs::Permissions>,
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let (tmp, file) = create_exclusive(dir, &format!(".{name}."))?;
+    pending(&tmp);
+    let result = (|| -> io::Result<()> {
+        let mut out = BufWriter::new(file);
+        render(&mut out)?;
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        if let Some(p) = permissions {
+            file.set_permissions(p)?;
+        }
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    done(&tmp);
+    result
+}
+
+/// A new file in `dir` with an unpredictable name, created exclusively (`O_EXCL`: an existing
+/// file or link of that name is an error, never followed).
+fn create_exclusive(dir: &Path, prefix: &str) -> io::Result<(PathBuf, fs::File)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let tmp = dir.join(format!("{}.tmp", unpredictable_name(prefix)));
+        match fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
         }
     }
+    Err(last.unwrap_or_else(|| io::Error::other("no temporary name was free")))
 }
 
 /// True when the failure is stdout closed by the reader.

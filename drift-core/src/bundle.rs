@@ -1,8 +1,10 @@
 //! Capture bundles: one folder per cluster holding exactly what the AWS CLI prints with
 //! `--output json`, so a user can assemble one by hand. See the README for the file list.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -17,6 +19,38 @@ pub const DESCRIBE_SECURITY_GROUPS: &str = "describe-security-groups.json";
 pub const GET_TEMPLATE: &str = "get-template.json";
 pub const DESCRIBE_STACK_RESOURCES: &str = "describe-stack-resources.json";
 pub const CAPTURE: &str = "capture.json";
+/// `aws cloudformation list-imports --export-name NAME`, one file per export:
+/// `list-imports/<export name>.json`. The AWS CLI prints an error instead of an empty list when
+/// nothing imports the export; such a file holds `{"Imports": []}`.
+pub const LIST_IMPORTS: &str = "list-imports";
+
+/// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
+/// as invalid input rather than exhausting memory.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Bounds on what reading a bundle may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReadLimits {
+    /// Largest file read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+impl ReadLimits {
+    /// Limits with a given largest file size.
+    #[must_use]
+    pub fn with_max_file_bytes(max_file_bytes: u64) -> Self {
+        ReadLimits { max_file_bytes }
+    }
+}
 
 /// How deep `--from` looks for bundles below the folder it is given
 /// (`capture` writes `DIR/<region>/<cluster>/`).
@@ -44,6 +78,20 @@ pub enum BundleError {
     Invalid { path: PathBuf, message: String },
     #[error("{}: no capture bundle found (a bundle folder holds {DESCRIBE_STACKS}, {DESCRIBE_CLUSTER} and {DESCRIBE_SUBNETS})", path.display())]
     NoBundles { path: PathBuf },
+}
+
+impl BundleError {
+    /// The file or folder the error is about.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        match self {
+            BundleError::Io { path, .. }
+            | BundleError::Parse { path, .. }
+            | BundleError::Missing { path }
+            | BundleError::Invalid { path, .. }
+            | BundleError::NoBundles { path } => path,
+        }
+    }
 }
 
 /// `capture.json`: what `eksdrift capture` records about how a bundle was made.
@@ -95,7 +143,22 @@ struct StackResourcesFile {
     stack_resources: Vec<StackResource>,
 }
 
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImportsFile {
+    #[serde(default)]
+    imports: Vec<String>,
+}
+
 fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, BundleError> {
+    if is_utf16(bytes) {
+        return Err(BundleError::Invalid {
+            path: path.to_owned(),
+            message: "the file is UTF-16 text; eksdrift reads UTF-8 JSON, as the AWS CLI writes it (convert with `iconv -f UTF-16 -t UTF-8`)".to_owned(),
+        });
+    }
+    // A UTF-8 byte-order mark, as some Windows tools write, is not JSON but harmless.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     serde_json::from_slice(bytes).map_err(|e| {
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -108,35 +171,160 @@ fn parse<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, BundleErro
     })
 }
 
-fn read_bytes(dir: &Path, name: &str, required: bool) -> Result<Option<Vec<u8>>, BundleError> {
-    let path = dir.join(name);
-    match fs::read(&path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if required {
-                Err(BundleError::Missing { path })
-            } else {
-                Ok(None)
-            }
+/// A UTF-16 byte-order mark, or the zero bytes UTF-16 puts beside ASCII JSON.
+fn is_utf16(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || (bytes.len() >= 2 && (bytes[0] == 0) != (bytes[1] == 0))
+}
+
+/// Reads one file of a bundle: only a regular file (a symlink to one is fine), never more than
+/// the limit. `None` when it does not exist.
+fn read_file(path: &Path, limits: ReadLimits) -> Result<Option<Vec<u8>>, BundleError> {
+    let invalid = |message: String| BundleError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let io = |source| BundleError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let check = |meta: &fs::Metadata| {
+        if !meta.is_file() {
+            return Err(invalid(
+                "not a regular file; a device, FIFO, socket or folder is never read as a bundle file"
+                    .to_owned(),
+            ));
         }
-        Err(source) => Err(BundleError::Io { path, source }),
+        if meta.len() > limits.max_file_bytes {
+            return Err(invalid(format!(
+                "the file is {} bytes, over the limit of {} bytes for one bundle file (--max-file-mb)",
+                meta.len(),
+                limits.max_file_bytes
+            )));
+        }
+        Ok(())
+    };
+    check(&meta)?;
+    let file = fs::File::open(path).map_err(io)?;
+    // What was opened is what was checked (the path may have changed in between).
+    check(&file.metadata().map_err(io)?)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    io::Read::take(file, limits.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(invalid(format!(
+            "the file grew past the limit of {} bytes while it was read",
+            limits.max_file_bytes
+        )));
+    }
+    Ok(Some(bytes))
+}
+
+/// The raw contents of a bundle's files, by path relative to the bundle folder
+/// (`describe-stacks.json`, `list-imports/<export>.json`).
+#[derive(Debug, Clone, Default)]
+pub struct BundleFiles {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl BundleFiles {
+    /// No files yet.
+    #[must_use]
+    pub fn new() -> Self {
+        BundleFiles::default()
+    }
+
+    /// Adds (or replaces) the file at `name`.
+    pub fn insert(&mut self, name: impl Into<String>, bytes: Vec<u8>) {
+        self.files.insert(name.into(), bytes);
+    }
+
+    /// The file at `name`.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files.get(name).map(Vec::as_slice)
+    }
+
+    /// The files of the per-item folder `dir`, by file name.
+    fn items<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        self.files.iter().filter_map(move |(name, bytes)| {
+            let item = name.strip_prefix(dir)?.strip_prefix('/')?;
+            Some((item, bytes.as_slice()))
+        })
     }
 }
 
-/// The raw contents of a bundle's files; `None` for an absent optional file.
-#[derive(Debug, Clone, Default)]
-pub struct BundleFiles {
-    pub describe_stacks: Vec<u8>,
-    pub describe_cluster: Vec<u8>,
-    pub describe_subnets: Vec<u8>,
-    pub describe_security_groups: Option<Vec<u8>>,
-    pub get_template: Option<Vec<u8>>,
-    pub describe_stack_resources: Option<Vec<u8>>,
-    pub capture: Option<Vec<u8>>,
+/// Top-level files a bundle may hold.
+const TOP_LEVEL: [&str; 7] = [
+    DESCRIBE_STACKS,
+    DESCRIBE_CLUSTER,
+    DESCRIBE_SUBNETS,
+    DESCRIBE_SECURITY_GROUPS,
+    GET_TEMPLATE,
+    DESCRIBE_STACK_RESOURCES,
+    CAPTURE,
+];
+
+/// Per-item folders a bundle may hold (one file per item).
+const ITEM_FOLDERS: [&str; 1] = [LIST_IMPORTS];
+
+/// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
+#[must_use]
+pub fn item_file_name(item: &str) -> String {
+    let mut out = String::with_capacity(item.len() + 5);
+    for (i, c) in item.chars().enumerate() {
+        match c {
+            '/' | '%' | '\\' => {
+                let _ = write!(out, "%{:02X}", c as u32);
+            }
+            '.' if i == 0 => out.push_str("%2E"),
+            c if c.is_control() => {
+                let _ = write!(out, "%{:02X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push_str(".json");
+    out
 }
 
-/// Reads one bundle folder into a snapshot. `source` in the snapshot is the folder path.
+/// The item name of a per-item file name (the inverse of [`item_file_name`]).
+fn item_name(file_name: &str) -> Option<String> {
+    let stem = file_name.strip_suffix(".json")?;
+    let bytes = stem.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = stem
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Reads one bundle folder into a snapshot, with the default [`ReadLimits`]. `source` in the
+/// snapshot is the folder path.
 pub fn read_bundle(dir: &Path) -> Result<Snapshot, BundleError> {
+    read_bundle_with(dir, &ReadLimits::default())
+}
+
+/// Reads one bundle folder into a snapshot within `limits`.
+pub fn read_bundle_with(dir: &Path, limits: &ReadLimits) -> Result<Snapshot, BundleError> {
     if !dir.is_dir() {
         return Err(match fs::metadata(dir) {
             Err(source) => BundleError::Io {
@@ -150,55 +338,97 @@ pub fn read_bundle(dir: &Path) -> Result<Snapshot, BundleError> {
             },
         });
     }
-    let required = |name: &str| -> Result<Vec<u8>, BundleError> {
-        read_bytes(dir, name, true)?.ok_or_else(|| BundleError::Missing {
-            path: dir.join(name),
-        })
-    };
-    let files = BundleFiles {
-        describe_stacks: required(DESCRIBE_STACKS)?,
-        describe_cluster: required(DESCRIBE_CLUSTER)?,
-        describe_subnets: required(DESCRIBE_SUBNETS)?,
-        describe_security_groups: read_bytes(dir, DESCRIBE_SECURITY_GROUPS, false)?,
-        get_template: read_bytes(dir, GET_TEMPLATE, false)?,
-        describe_stack_resources: read_bytes(dir, DESCRIBE_STACK_RESOURCES, false)?,
-        capture: read_bytes(dir, CAPTURE, false)?,
-    };
+    let mut files = BundleFiles::new();
+    for name in TOP_LEVEL {
+        if let Some(bytes) = read_file(&dir.join(name), *limits)? {
+            files.insert(name, bytes);
+        }
+    }
+    for folder in ITEM_FOLDERS {
+        let path = dir.join(folder);
+        // A real folder only: a link could lead out of the bundle.
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(BundleError::Invalid {
+                    path,
+                    message: "not a folder (a per-item folder is never followed through a link)"
+                        .to_owned(),
+                });
+            }
+            Err(_) => continue,
+        }
+        let entries = fs::read_dir(&path).map_err(|source| BundleError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| BundleError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !Path::new(&name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
+                continue;
+            }
+            if let Some(bytes) = read_file(&entry.path(), *limits)? {
+                files.insert(format!("{folder}/{name}"), bytes);
+            }
+        }
+    }
     parse_bundle(dir, &files)
 }
 
 fn parse_optional<T: DeserializeOwned>(
     dir: &Path,
     name: &str,
-    bytes: Option<&Vec<u8>>,
+    bytes: Option<&[u8]>,
 ) -> Result<Option<T>, BundleError> {
     bytes.map(|b| parse(&dir.join(name), b)).transpose()
 }
 
 /// Parses a bundle's file contents (as read from `dir`, which errors and `source` name).
 pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleError> {
-    let stacks: StacksFile = parse(&dir.join(DESCRIBE_STACKS), &files.describe_stacks)?;
-    let cluster: ClusterFile = parse(&dir.join(DESCRIBE_CLUSTER), &files.describe_cluster)?;
+    let required = |name: &str| {
+        files.get(name).ok_or_else(|| BundleError::Missing {
+            path: dir.join(name),
+        })
+    };
+    let optional = |name: &str| files.get(name);
+    let stacks: StacksFile = parse(&dir.join(DESCRIBE_STACKS), required(DESCRIBE_STACKS)?)?;
+    let cluster: ClusterFile = parse(&dir.join(DESCRIBE_CLUSTER), required(DESCRIBE_CLUSTER)?)?;
     if cluster.cluster.name.trim().is_empty() {
         return Err(BundleError::Invalid {
             path: dir.join(DESCRIBE_CLUSTER),
             message: "cluster.name is empty".to_owned(),
         });
     }
-    let subnets: SubnetsFile = parse(&dir.join(DESCRIBE_SUBNETS), &files.describe_subnets)?;
+    let subnets: SubnetsFile = parse(&dir.join(DESCRIBE_SUBNETS), required(DESCRIBE_SUBNETS)?)?;
     let groups: Option<SecurityGroupsFile> = parse_optional(
         dir,
         DESCRIBE_SECURITY_GROUPS,
-        files.describe_security_groups.as_ref(),
+        optional(DESCRIBE_SECURITY_GROUPS),
     )?;
-    let template: Option<TemplateFile> =
-        parse_optional(dir, GET_TEMPLATE, files.get_template.as_ref())?;
+    let template: Option<TemplateFile> = parse_optional(dir, GET_TEMPLATE, optional(GET_TEMPLATE))?;
     let resources: Option<StackResourcesFile> = parse_optional(
         dir,
         DESCRIBE_STACK_RESOURCES,
-        files.describe_stack_resources.as_ref(),
+        optional(DESCRIBE_STACK_RESOURCES),
     )?;
-    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, files.capture.as_ref())?;
+    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, optional(CAPTURE))?;
+    let mut imports: Option<BTreeMap<String, Vec<String>>> = None;
+    for (file_name, bytes) in files.items(LIST_IMPORTS) {
+        let path = dir.join(LIST_IMPORTS).join(file_name);
+        let export = item_name(file_name).ok_or_else(|| BundleError::Invalid {
+            path: path.clone(),
+            message: "the file name is not `<export name>.json`".to_owned(),
+        })?;
+        let file: ImportsFile = parse(&path, bytes)?;
+        imports.get_or_insert_default().insert(export, file.imports);
+    }
 
     Ok(Snapshot {
         source: dir.display().to_string(),
@@ -209,7 +439,7 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         security_groups: groups.map(|g| g.security_groups),
         template: template.map(|t| t.template_body),
         stack_resources: resources.map(|r| r.stack_resources),
-        imports: None,
+        imports,
     })
 }
 
@@ -299,6 +529,22 @@ pub fn write_bundle(
             },
         )?;
     }
+    if let Some(imports) = &snapshot.imports {
+        let folder = dir.join(LIST_IMPORTS);
+        fs::create_dir_all(&folder).map_err(|source| BundleError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        for (export, importers) in imports {
+            write_json(
+                &folder,
+                &item_file_name(export),
+                &ImportsFile {
+                    imports: importers.clone(),
+                },
+            )?;
+        }
+    }
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;
     }
@@ -311,10 +557,27 @@ fn is_bundle(dir: &Path) -> bool {
         .any(|f| dir.join(f).is_file())
 }
 
+/// Folder names `eksdrift capture` uses while it writes a bundle; never bundles themselves.
+pub const TEMPORARY_PREFIX: &str = ".eksdrift-tmp-";
+
+/// What a search for bundles found.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Found {
+    /// Bundle folders, sorted.
+    pub bundles: Vec<PathBuf>,
+    /// Folders below the given one that could not be read; each is a failed target of its own.
+    pub unreadable: Vec<BundleError>,
+    /// Links to folders, which the search does not follow: it never leaves the given folder
+    /// and never counts a bundle twice.
+    pub skipped_links: Vec<PathBuf>,
+}
+
 /// The bundle folders at or below `path`: `path` itself when it is a bundle, otherwise every
-/// bundle folder below it (up to four levels), sorted. A folder holding any of the required
-/// files counts, so a bundle missing one is reported rather than skipped.
-pub fn find_bundles(path: &Path) -> Result<Vec<PathBuf>, BundleError> {
+/// bundle folder below it (up to four levels). A folder holding any of the required files
+/// counts, so a bundle missing one is reported rather than skipped. Links to folders below
+/// `path` are not followed; `path` itself may be a link.
+pub fn find_bundles(path: &Path) -> Result<Found, BundleError> {
     let meta = fs::metadata(path).map_err(|source| BundleError::Io {
         path: path.to_owned(),
         source,
@@ -325,38 +588,55 @@ pub fn find_bundles(path: &Path) -> Result<Vec<PathBuf>, BundleError> {
             message: "not a folder; --from takes a bundle folder or a folder of bundles".to_owned(),
         });
     }
-    let mut found = Vec::new();
+    let mut found = Found::default();
+    // The given folder itself unreadable is the answer; below it, one folder fails alone.
     walk(path, 0, &mut found)?;
-    if found.is_empty() {
+    if found.bundles.is_empty() && found.unreadable.is_empty() {
         return Err(BundleError::NoBundles {
             path: path.to_owned(),
         });
     }
-    found.sort();
+    found.bundles.sort();
     Ok(found)
 }
 
-fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(), BundleError> {
+fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), BundleError> {
     if is_bundle(dir) {
-        found.push(dir.to_owned());
+        found.bundles.push(dir.to_owned());
         return Ok(());
     }
     if depth >= MAX_DEPTH {
         return Ok(());
     }
-    let entries = fs::read_dir(dir).map_err(|source| BundleError::Io {
+    let io = |source| BundleError::Io {
         path: dir.to_owned(),
         source,
-    })?;
+    };
+    let mut entries: Vec<fs::DirEntry> = fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(fs::DirEntry::file_name);
     for entry in entries {
-        let entry = entry.map_err(|source| BundleError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
         let p = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if !hidden && p.is_dir() {
-            walk(&p, depth + 1, found)?;
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(TEMPORARY_PREFIX)
+        {
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_symlink() {
+            if p.is_dir() {
+                found.skipped_links.push(p);
+            }
+        } else if kind.is_dir()
+            && let Err(e) = walk(&p, depth + 1, found)
+        {
+            found.unreadable.push(e);
         }
     }
     Ok(())
@@ -436,5 +716,97 @@ mod tests {
             find_bundles(dir.path()),
             Err(BundleError::NoBundles { .. })
         ));
+    }
+
+    fn minimal_bundle(dir: &Path) {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join(DESCRIBE_STACKS), r#"{"Stacks":[]}"#).unwrap();
+        fs::write(dir.join(DESCRIBE_CLUSTER), r#"{"cluster":{"name":"x"}}"#).unwrap();
+        fs::write(dir.join(DESCRIBE_SUBNETS), r#"{"Subnets":[]}"#).unwrap();
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal_bundle(dir.path());
+        // A link to /dev/zero would grow without end; a FIFO would block forever.
+        fs::remove_file(dir.path().join(DESCRIBE_SUBNETS)).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(DESCRIBE_SUBNETS)).unwrap();
+        let err = read_bundle(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        fs::remove_file(dir.path().join(DESCRIBE_SUBNETS)).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join(DESCRIBE_SUBNETS))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let err = read_bundle(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused_without_being_read() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal_bundle(dir.path());
+        // A sparse 2 GiB file: nothing is read, the size alone refuses it.
+        let big = fs::File::create(dir.path().join(DESCRIBE_SECURITY_GROUPS)).unwrap();
+        big.set_len(2 << 30).unwrap();
+        let err = read_bundle(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("over the limit of 268435456 bytes"), "{err}");
+        let err = read_bundle_with(dir.path(), &ReadLimits::with_max_file_bytes(10))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("describe-stacks.json") || err.contains("describe-cluster.json"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_utf16_named() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal_bundle(dir.path());
+        fs::write(
+            dir.path().join(DESCRIBE_SUBNETS),
+            b"\xEF\xBB\xBF{\"Subnets\":[]}",
+        )
+        .unwrap();
+        assert!(read_bundle(dir.path()).is_ok());
+        let utf16: Vec<u8> = "\u{feff}{\"Subnets\":[]}"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        fs::write(dir.path().join(DESCRIBE_SUBNETS), utf16).unwrap();
+        let err = read_bundle(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("UTF-16"), "{err}");
+    }
+
+    #[test]
+    fn the_search_never_follows_links_or_leaves_the_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        minimal_bundle(&outside.path().join("elsewhere"));
+        let given = root.path().join("given");
+        minimal_bundle(&given.join("a"));
+        minimal_bundle(&given.join(".dotted"));
+        fs::create_dir_all(given.join(".eksdrift-tmp-0123")).unwrap();
+        minimal_bundle(&given.join(".eksdrift-tmp-0123/half"));
+        std::os::unix::fs::symlink(".", given.join("loop")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), given.join("out")).unwrap();
+        let found = find_bundles(&given).unwrap();
+        assert_eq!(found.bundles, vec![given.join(".dotted"), given.join("a")]);
+        let mut links = found.skipped_links.clone();
+        links.sort();
+        assert_eq!(links, vec![given.join("loop"), given.join("out")]);
+        assert!(found.unreadable.is_empty());
+    }
+
+    #[test]
+    fn imports_round_trip_by_file_name() {
+        for name in ["eksctl-prod-cluster::VPC", "a/b", ".x", "50%"] {
+            let file = item_file_name(name);
+            assert!(!file.contains('/') && !file.starts_with('.'), "{file}");
+            assert_eq!(item_name(&file).as_deref(), Some(name));
+        }
     }
 }

@@ -31,6 +31,7 @@ pub mod bundle;
 pub mod collect;
 pub mod discovery;
 pub mod engine;
+pub mod plan;
 pub mod readonly;
 pub mod report;
 pub mod rules;

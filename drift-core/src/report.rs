@@ -331,12 +331,12 @@ impl Finding {
     }
     #[must_use]
     pub(crate) fn with_expected(mut self, e: Evidence) -> Self {
-        self.expected = e;
+        self.expected = e.capped();
         self
     }
     #[must_use]
     pub(crate) fn with_actual(mut self, e: Evidence) -> Self {
-        self.actual = e;
+        self.actual = e.capped();
         self
     }
     #[must_use]
@@ -367,7 +367,47 @@ pub(crate) mod src {
     pub const SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
 }
 
+/// Longest string an evidence value carries, in characters.
+pub const MAX_EVIDENCE_CHARS: usize = 4096;
+/// Most items an evidence list carries.
+pub const MAX_EVIDENCE_ITEMS: usize = 100;
+
+/// `value` with long strings and lists cut, saying so inside the value: every finding of an
+/// output carries its value, so an uncut value would make the report grow with the square of
+/// the input.
+fn cap_value(value: Value) -> Value {
+    match value {
+        Value::String(s) => match s.char_indices().nth(MAX_EVIDENCE_CHARS) {
+            None => Value::String(s),
+            Some((cut, _)) => Value::String(format!(
+                "{}… (cut: {} more bytes; the input file has the whole value)",
+                &s[..cut],
+                s.len() - cut
+            )),
+        },
+        Value::Array(mut items) if items.len() > MAX_EVIDENCE_ITEMS => {
+            let more = items.len() - MAX_EVIDENCE_ITEMS;
+            items.truncate(MAX_EVIDENCE_ITEMS);
+            let mut items: Vec<Value> = items.into_iter().map(cap_value).collect();
+            items.push(Value::String(format!(
+                "… (cut: {more} more items; the input file has them all)"
+            )));
+            Value::Array(items)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(cap_value).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, cap_value(v))).collect())
+        }
+        other => other,
+    }
+}
+
 impl Evidence {
+    fn capped(mut self) -> Self {
+        self.value = cap_value(self.value);
+        self
+    }
+
     pub(crate) fn none() -> Self {
         Evidence {
             source: String::new(),

@@ -145,6 +145,14 @@ pub mod outputs {
         SUBNETS_PRIVATE_EXTENDED,
         SUBNETS_PUBLIC_EXTENDED,
     ];
+    /// Subnet lists that eksctl looks up by ID whenever it loads the VPC from the stack, in
+    /// every version (`pkg/vpc/vpc.go`): one deleted subnet in them fails every such command
+    /// with `InvalidSubnetID.NotFound`. The other lists are listed by VPC filter from 0.177.0 on.
+    #[must_use]
+    pub fn looked_up_by_id(key: &str) -> bool {
+        key == SUBNETS_PRIVATE_EXTENDED || key == SUBNETS_PUBLIC_EXTENDED
+    }
+
     /// Outputs holding one security group ID.
     pub const SECURITY_GROUPS: [&str; 3] = [
         SECURITY_GROUP,

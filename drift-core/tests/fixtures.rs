@@ -278,3 +278,137 @@ fn a_ten_megabyte_subnets_file_parses() {
     assert_eq!(snapshot.subnets.len(), subnets.len());
     assert!(audit(&snapshot).findings.is_empty());
 }
+
+#[test]
+fn an_outposts_local_cluster_is_not_told_to_add_an_az() {
+    let report = audit_fixture("outpost-local-cluster");
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    let not_checked: Vec<_> = report.coverage.not_checked.iter().collect();
+    assert_eq!(not_checked.len(), 1, "{not_checked:#?}");
+    assert_eq!(not_checked[0].rule, "control-plane-subnets-single-az");
+    assert!(not_checked[0].reason.contains("Outposts"));
+}
+
+#[test]
+fn a_deleted_extended_subnet_breaks_every_eksctl_version() {
+    let report = audit_fixture("extended-subnet-deleted");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "EKD202")
+        .expect("EKD202");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.impact.contains("in every version"), "{}", f.impact);
+    assert!(!f.impact.contains("skips"), "{}", f.impact);
+    // Explicit nodegroup subnets do not help when eksctl cannot load the VPC at all.
+    assert!(
+        !f.remediation
+            .commands
+            .iter()
+            .any(|c| c.starts_with("eksctl create nodegroup")),
+        "{:#?}",
+        f.remediation.commands
+    );
+    assert!(
+        f.remediation
+            .commands
+            .iter()
+            .any(|c| c.contains("create-change-set"))
+    );
+    let all = report.findings.iter().find(|f| f.code == "EKD203").unwrap();
+    assert!(all.impact.contains("in every version"), "{}", all.impact);
+}
+
+#[test]
+fn the_nodegroup_lookalike_finding_promises_no_eksctl_fix() {
+    let report = audit_fixture("cluster-stack-ambiguous");
+    let f = report.findings.iter().find(|f| f.code == "EKD102").unwrap();
+    let text = format!("{} {}", f.impact, f.remediation.summary);
+    assert!(
+        text.contains("never merged") && text.contains("no eksctl upgrade fixes"),
+        "{text}"
+    );
+    assert!(!text.contains("release with the fix"), "{text}");
+    assert!(
+        f.remediation
+            .commands
+            .iter()
+            .any(|c| c.contains("eksctl delete nodegroup --cluster prod --name spot-cluster")),
+        "{:#?}",
+        f.remediation.commands
+    );
+}
+
+#[test]
+fn output_patch_plans_warn_about_revert_drift_and_importers() {
+    let report = audit_fixture("output-patch-imports");
+    let subnets = report.findings.iter().find(|f| f.code == "EKD202").unwrap();
+    let text = subnets.remediation.commands.join("\n");
+    assert!(
+        text.contains("never add --deployment-mode REVERT_DRIFT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("no stack imports the export eksctl-prod-cluster::SubnetsPrivate"),
+        "{text}"
+    );
+    assert!(!text.contains("list-imports"), "{text}");
+    let sg = report.findings.iter().find(|f| f.code == "EKD301").unwrap();
+    let text = sg.remediation.commands.join("\n");
+    assert!(
+        text.contains(
+            "eksctl-prod-cluster::SecurityGroup is imported by eksctl-prod-nodegroup-ng-1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("eksctl delete nodegroup --cluster prod --name ng-1"),
+        "{text}"
+    );
+    // Without ListImports answers, the plan says how to check.
+    let seed = audit_fixture("subnet-replaced");
+    let f = seed.findings.iter().find(|f| f.code == "EKD202").unwrap();
+    assert!(f.remediation.commands.iter().any(|c| c.contains(
+        "aws cloudformation list-imports --export-name eksctl-prod-cluster::SubnetsPrivate"
+    )),);
+}
+
+/// The clean cluster with `n` deleted subnets appended to `SubnetsPrivate`.
+fn with_many_deleted_subnets(n: usize) -> drift_core::Snapshot {
+    let mut snapshot = read_bundle(&root().join("fixtures/clean")).unwrap();
+    let stack = snapshot
+        .stacks
+        .iter_mut()
+        .find(|s| s.stack_name == "eksctl-prod-cluster")
+        .unwrap();
+    let out = stack
+        .outputs
+        .iter_mut()
+        .find(|o| o.output_key == "SubnetsPrivate")
+        .unwrap();
+    for i in 0..n {
+        let id = format!(",subnet-{:017x}", 0xdead_0000_u64 + i as u64);
+        out.output_value.push_str(&id);
+    }
+    snapshot
+}
+
+#[test]
+fn report_size_grows_linearly_with_the_output_size() {
+    let size = |n| {
+        let report = audit(&with_many_deleted_subnets(n));
+        assert!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.code == "EKD202")
+                .count()
+                >= n
+        );
+        serde_json::to_vec(&report).unwrap().len() as f64
+    };
+    let (small, large) = (size(400), size(800));
+    // Twice the input: about twice the report (four times if each finding held every ID).
+    let ratio = large / small;
+    assert!(ratio < 2.4, "report grew {ratio:.2}x for 2x the input");
+}

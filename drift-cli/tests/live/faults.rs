@@ -1,7 +1,13 @@
 //! A fault-injecting HTTP proxy on 127.0.0.1 in front of moto, written for this test suite.
 //! It speaks just enough HTTP/1.1 to forward one request per connection, and, by a seeded
 //! plan per service and operation, answers instead with each service's real wire errors,
-//! resets the connection, truncates the body, answers slowly, or never answers.
+//! resets the connection, truncates the body, answers slowly, or never answers. It can add a
+//! fixed latency to every request (a real region's round trip).
+//!
+//! moto 5.2 does not implement `cloudformation:ListImports`, so the proxy answers that call
+//! itself, in CloudFormation's real wire format, from [`IMPORTS`] (set by the test): the
+//! importing stacks, or — when nothing imports the export — the `ValidationError` CloudFormation
+//! returns then.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +16,9 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// What `ListImports` answers, by export name; cleared by every `harness::moto()` reset.
+pub static IMPORTS: Mutex<BTreeMap<String, Vec<String>>> = Mutex::new(BTreeMap::new());
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -81,6 +90,7 @@ impl Rule {
 
 pub struct Proxy {
     pub port: u16,
+    listed_imports: Arc<Mutex<u64>>,
     injected: Arc<Mutex<BTreeMap<Fault, u64>>>,
     forwarded: Arc<Mutex<u64>>,
     stop: Arc<AtomicBool>,
@@ -107,8 +117,23 @@ impl Proxy {
         *self.forwarded.lock().unwrap()
     }
 
+    /// `ListImports` calls the proxy answered.
+    pub fn listed_imports(&self) -> u64 {
+        *self.listed_imports.lock().unwrap()
+    }
+
     /// Starts a proxy to `upstream` (moto's port) with `rules`, seeded.
     pub fn start(upstream: u16, seed: u64, rules: Vec<Rule>) -> Proxy {
+        Proxy::start_with_latency(upstream, seed, rules, Duration::ZERO)
+    }
+
+    /// [`Proxy::start`], with `latency` added to every request before it is answered.
+    pub fn start_with_latency(
+        upstream: u16,
+        seed: u64,
+        rules: Vec<Rule>,
+        latency: Duration,
+    ) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let injected = Arc::new(Mutex::new(BTreeMap::new()));
@@ -117,25 +142,39 @@ impl Proxy {
         let rng = Arc::new(Mutex::new(seed.max(1)));
         let rules = Arc::new(rules);
         let used: Arc<Mutex<BTreeMap<usize, u64>>> = Arc::default();
+        let listed_imports: Arc<Mutex<u64>> = Arc::default();
         {
             let (injected, forwarded, stop) = (injected.clone(), forwarded.clone(), stop.clone());
+            let listed = listed_imports.clone();
             std::thread::spawn(move || {
                 for conn in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(conn) = conn else { continue };
-                    let (rules, rng, injected, forwarded, stop, used) = (
+                    let (rules, rng, injected, forwarded, stop, used, listed) = (
                         rules.clone(),
                         rng.clone(),
                         injected.clone(),
                         forwarded.clone(),
                         stop.clone(),
                         used.clone(),
+                        listed.clone(),
                     );
                     std::thread::spawn(move || {
                         let _ = serve(
-                            conn, upstream, &rules, &rng, &injected, &forwarded, &stop, &used,
+                            conn,
+                            upstream,
+                            &rules,
+                            &rng,
+                            &Counters {
+                                injected: &injected,
+                                forwarded: &forwarded,
+                                listed_imports: &listed,
+                            },
+                            &stop,
+                            &used,
+                            latency,
                         );
                     });
                 }
@@ -143,6 +182,7 @@ impl Proxy {
         }
         Proxy {
             port,
+            listed_imports,
             injected,
             forwarded,
             stop,
@@ -363,20 +403,94 @@ fn without_first_item(response: &[u8]) -> Vec<u8> {
     format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
 }
 
+struct Counters<'a> {
+    injected: &'a Mutex<BTreeMap<Fault, u64>>,
+    forwarded: &'a Mutex<u64>,
+    listed_imports: &'a Mutex<u64>,
+}
+
+/// `%XX` and `+` decoded, as in a form-encoded body.
+fn form_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 3 <= bytes.len() => {
+                let v = u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap_or(b'?');
+                out.push(v);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// CloudFormation's `ListImports` answer for the export in `body`, from [`IMPORTS`].
+fn list_imports_response(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let export = text
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("ExportName="))
+        .map(form_decode)
+        .unwrap_or_default();
+    let importers = IMPORTS
+        .lock()
+        .unwrap()
+        .get(&export)
+        .cloned()
+        .unwrap_or_default();
+    let (status, body) = if importers.is_empty() {
+        (
+            400,
+            format!(
+                r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Export '{export}' is not imported by any stack.</Message></Error><RequestId>00000000-imports</RequestId></ErrorResponse>"#
+            ),
+        )
+    } else {
+        let mut members = String::new();
+        for s in &importers {
+            let _ = write!(members, "<member>{s}</member>");
+        }
+        (
+            200,
+            format!(
+                r#"<ListImportsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><ListImportsResult><Imports>{members}</Imports></ListImportsResult><ResponseMetadata><RequestId>00000000-imports</RequestId></ResponseMetadata></ListImportsResponse>"#
+            ),
+        )
+    };
+    format!(
+        "HTTP/1.1 {status} OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn serve(
     mut conn: TcpStream,
     upstream: u16,
     rules: &[Rule],
     rng: &Mutex<u64>,
-    injected: &Mutex<BTreeMap<Fault, u64>>,
-    forwarded: &Mutex<u64>,
+    counters: &Counters<'_>,
     stop: &AtomicBool,
     used: &Mutex<BTreeMap<usize, u64>>,
+    latency: Duration,
 ) -> std::io::Result<()> {
     let Some(req) = read_request(&mut conn)? else {
         return Ok(());
     };
+    if !latency.is_zero() {
+        std::thread::sleep(latency);
+    }
+    let (injected, forwarded) = (counters.injected, counters.forwarded);
     let rule = rules.iter().enumerate().find(|(_, r)| {
         r.on.service.is_none_or(|s| s == req.service)
             && r.on.operation.is_none_or(|o| o == req.operation)
@@ -401,6 +515,10 @@ fn serve(
         *injected.lock().unwrap().entry(f).or_default() += 1;
     }
     match fault {
+        None if req.service == "cloudformation" && req.operation == "ListImports" => {
+            *counters.listed_imports.lock().unwrap() += 1;
+            conn.write_all(list_imports_response(&req.body).as_bytes())?;
+        }
         None | Some(Fault::Slow) => {
             if fault.is_some() {
                 std::thread::sleep(Duration::from_millis(1500));

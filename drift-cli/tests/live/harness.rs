@@ -15,6 +15,9 @@ pub const ACCOUNT: &str = "123456789012";
 
 pub struct Moto {
     pub port: u16,
+    /// The proxy every `eksdrift` of the tests talks to: it forwards to moto and answers
+    /// `ListImports`, which moto does not implement (see `faults.rs`).
+    front: super::faults::Proxy,
     recording: PathBuf,
     _child: Child,
     // Dropping this (at process exit) closes the pipe and the wrapper kills moto.
@@ -33,6 +36,7 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
     moto.post("/moto-api/reset", &[], "");
     moto.post("/moto-api/seed?a=42", &[], "");
     moto.post("/moto-api/recorder/reset-recording", &[], "");
+    super::faults::IMPORTS.lock().unwrap().clear();
     (guard, moto)
 }
 
@@ -68,6 +72,7 @@ fn start() -> Moto {
     let lifeline = child.stdin.take().unwrap();
     let moto = Moto {
         port,
+        front: super::faults::Proxy::start(port, 1, Vec::new()),
         recording,
         _child: child,
         _lifeline: Mutex::new(lifeline),
@@ -90,6 +95,11 @@ fn start() -> Moto {
 impl Moto {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `ListImports` calls answered by the front proxy since it started.
+    pub fn listed_imports(&self) -> u64 {
+        self.front.listed_imports()
     }
 
     fn try_request(
@@ -172,7 +182,7 @@ impl Moto {
             .env("HOME", home)
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ENDPOINT_URL", self.front.endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -52,6 +52,13 @@ fn seed_case_live_audit_exits_1_and_names_the_deleted_subnets() {
         let new = seed::replace_private_subnets(moto, &c).await;
         (c, new)
     });
+    // A nodegroup stack imports the subnet export the remediation would change (answered by
+    // the test proxy: moto has no ListImports).
+    faults::IMPORTS.lock().unwrap().insert(
+        "eksctl-prod-cluster::SubnetsPrivate".to_owned(),
+        vec!["eksctl-prod-nodegroup-ng-1".to_owned()],
+    );
+    let listed_before = moto.listed_imports();
     let out = moto
         .eksdrift()
         .args(["audit", "-c", "prod", "-r", "us-west-2", "-o", "json"])
@@ -97,6 +104,20 @@ fn seed_case_live_audit_exits_1_and_names_the_deleted_subnets() {
         Some(&1),
         "{calls:?}"
     );
+    // Exactly the export the plan changes was asked about, and its importer is in the plan.
+    assert_eq!(
+        calls.get("cloudformation:ListImports"),
+        Some(&1),
+        "{calls:?}"
+    );
+    assert_eq!(moto.listed_imports() - listed_before, 1);
+    assert!(
+        fix.contains(
+            "eksctl-prod-cluster::SubnetsPrivate is imported by eksctl-prod-nodegroup-ng-1"
+        ),
+        "{fix}"
+    );
+    assert!(fix.contains("REVERT_DRIFT"), "{fix}");
 
     // The table names them too.
     let table = moto
@@ -518,18 +539,37 @@ fn the_guard_refuses_a_mutating_call_before_it_is_sent() {
 #[test]
 fn missing_region_and_credentials_fail_fast_before_any_call() {
     let (_lock, moto) = moto();
-    moto.eksdrift()
+    // One line each: what was tried and what to do, nothing from the SDK (that needs -v).
+    let one_line = |out: &std::process::Output, needles: &[&str]| {
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{n:?} not in {err}");
+        }
+    };
+    let out = moto
+        .eksdrift()
         .args(["audit", "-c", "prod"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("no AWS region"));
-    moto.eksdrift()
+        .output()
+        .unwrap();
+    one_line(&out, &["no AWS region", "-r/--region", "AWS_REGION"]);
+    let out = moto
+        .eksdrift()
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
         .args(["audit", "-c", "prod", "-r", "us-west-2"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("no usable AWS credentials"));
+        .output()
+        .unwrap();
+    one_line(
+        &out,
+        &[
+            "no usable AWS credentials",
+            "AWS_PROFILE",
+            "aws sso login",
+            "-p PROFILE",
+        ],
+    );
     let sent: Vec<String> = moto
         .recorded_actions()
         .into_iter()

@@ -29,6 +29,23 @@ impl CallError {
     }
 }
 
+/// Longest text an error carries from an answer: a garbage or hostile body of megabytes is
+/// cut, never copied whole into the report or onto the terminal.
+pub const MAX_ERROR_TEXT: usize = 1000;
+
+/// `text`, cut at [`MAX_ERROR_TEXT`] characters with a note of how much was left out.
+#[must_use]
+pub fn cap(text: &str) -> String {
+    match text.char_indices().nth(MAX_ERROR_TEXT) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!(
+            "{}… ({} more bytes not shown)",
+            &text[..cut],
+            text.len() - cut
+        ),
+    }
+}
+
 const ACCESS_DENIED: &[&str] = &[
     "AccessDenied",
     "AccessDeniedException",
@@ -105,7 +122,7 @@ where
     CallError {
         action: action.to_owned(),
         kind,
-        code,
-        message,
+        code: code.map(|c| cap(&c)),
+        message: cap(&message),
     }
 }

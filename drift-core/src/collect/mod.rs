@@ -2,17 +2,26 @@
 //! and EC2 — few calls, batched per region — and maps it into the same snapshot types the
 //! bundle reader produces.
 //!
-//! Per region:
-//! - every stack of the region, one paginated `DescribeStacks` family. A per-stack call would
-//!   be cheaper for one named cluster, but discovery must see the stacks that could be mistaken
-//!   for the cluster stack (nodegroups named `*-cluster`, legacy names), and the listing costs
-//!   one call per 100 stacks whatever the number of clusters;
-//! - one `DescribeCluster` per cluster, concurrently (bounded by `concurrency`);
-//! - the subnets and security groups of **all** clusters by `subnet-id` / `group-id` filter,
-//!   deduplicated, 200 values per call, paginated — never by explicit IDs, which fail the whole
-//!   call on the first deleted subnet;
-//! - `GetTemplate` and `DescribeStackResources` only for clusters whose cheap comparison needs
-//!   them: a live control-plane subnet unknown to the outputs, or a deleted output subnet.
+//! It runs as phases, each starting as soon as what it needs is known, with independent calls
+//! concurrent:
+//!
+//! 1. credentials; then `sts:GetCallerIdentity` alongside every region's work;
+//! 2. per region, **discover** ∥ **describe**: every stack of the region (one paginated
+//!    `DescribeStacks` family: discovery must see the stacks that could be mistaken for the
+//!    cluster stack, and the listing costs one call per 100 stacks whatever the number of
+//!    clusters) alongside `ListClusters` (with `--all-clusters`) and one `DescribeCluster` per
+//!    cluster, `concurrency` at a time;
+//! 3. **EC2 batch**: the subnets ∥ the security groups of all clusters, by `subnet-id` /
+//!    `group-id` filter, deduplicated, 200 values per call, paginated — never by explicit IDs,
+//!    which fail the whole call on the first deleted subnet;
+//! 4. **second look** ∥ **details**: after a pause, the IDs EC2 did not return are asked for
+//!    once more (EC2 is eventually consistent), while `GetTemplate` + `DescribeStackResources`
+//!    run for the clusters whose cheap comparison needs them (a live control-plane subnet
+//!    unknown to the outputs, or a deleted output subnet) and `ListImports` for the exports a
+//!    remediation would change ([`crate::plan::exports_to_change`]).
+//!
+//! Every listing is paginated by hand: a repeated token or more than [`MAX_PAGES`] pages fails
+//! the call (a listing that never ends is never taken as complete).
 //!
 //! Every client carries the [`guard::ReadOnlyGuard`], which refuses any operation outside
 //! [`crate::readonly::ALLOWED_OPERATIONS`] before it is sent.
@@ -21,7 +30,8 @@ pub mod error;
 pub mod guard;
 mod map;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -30,6 +40,7 @@ use aws_config::default_provider::region::DefaultRegionChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ec2::types::Filter;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
 use aws_types::region::Region;
 use aws_types::sdk_config::SdkConfig;
 use futures::stream::{self, StreamExt as _};
@@ -47,6 +58,9 @@ const RECHECK_DELAY: Duration = Duration::from_millis(750);
 
 /// Values per EC2 filter (the API's limit).
 const FILTER_CHUNK: usize = 200;
+
+/// Pages one listing may take before it is taken for a listing that never ends.
+pub const MAX_PAGES: usize = 1000;
 
 /// Which clusters to read.
 #[derive(Debug, Clone)]
@@ -190,77 +204,25 @@ pub async fn collect(
     opts: &Options,
     on_progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Collection, CollectError> {
-    let regions: Vec<String> = if opts.regions.is_empty() {
-        vec![
-            default_region(opts.profile.as_deref())
-                .await
-                .ok_or(CollectError::NoRegion)?,
-        ]
-    } else {
-        let mut seen = BTreeSet::new();
-        opts.regions
-            .iter()
-            .filter(|r| seen.insert(r.as_str()))
-            .cloned()
-            .collect()
-    };
-
-    let mut chain = DefaultCredentialsChain::builder().imds_client(quick_imds());
-    if let Some(p) = &opts.profile {
-        chain = chain.profile_name(p);
-    }
-    let chain = chain.build().await;
-    {
-        use aws_credential_types::provider::ProvideCredentials as _;
-        match tokio::time::timeout(Duration::from_secs(10), chain.provide_credentials()).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(
-                aws_credential_types::provider::error::CredentialsError::CredentialsNotLoaded(_),
-            )) => {
-                return Err(CollectError::NoCredentials(format!(
-                    "none found in the environment, the AWS config files{}, web identity, ECS or EC2 instance metadata; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`",
-                    opts.profile
-                        .as_deref()
-                        .map(|p| format!(" (profile {p})"))
-                        .unwrap_or_default()
-                )));
-            }
-            Ok(Err(e)) => {
-                return Err(CollectError::NoCredentials(
-                    aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
-                ));
-            }
-            Err(_) => {
-                return Err(CollectError::NoCredentials(
-                    "the credential providers did not answer within 10 s".to_owned(),
-                ));
-            }
-        }
-    }
-    let credentials = aws_credential_types::provider::SharedCredentialsProvider::new(chain);
+    let regions = resolve_regions(opts).await?;
+    let credentials = resolve_credentials(opts).await?;
     let guard = ReadOnlyGuard::new();
 
-    // One cheap call proves the credentials work before any target is attempted.
+    // The identity check runs alongside the regions' work: bad credentials fail the whole run
+    // (and what the regions read is dropped), good ones cost no extra round trip.
     let first = sdk_config(&regions[0], opts, credentials.clone()).await;
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(&first)
             .interceptor(guard.clone())
             .build(),
     );
-    let account = match sts.get_caller_identity().send().await {
-        Ok(id) => id.account().map(str::to_owned),
-        Err(e) => {
-            return Err(CollectError::Identity(classify(
-                "sts:GetCallerIdentity",
-                &e,
-            )));
-        }
+    let identity = async {
+        sts.get_caller_identity()
+            .send()
+            .await
+            .map(|id| id.account().map(str::to_owned))
+            .map_err(|e| CollectError::Identity(classify("sts:GetCallerIdentity", &e)))
     };
-    tracing::info!(
-        account = account.as_deref().unwrap_or("?"),
-        "credentials work"
-    );
-
     let per_region = stream::iter(regions.iter())
         .map(|region| {
             let credentials = credentials.clone();
@@ -272,14 +234,69 @@ pub async fn collect(
             }
         })
         .buffered(regions.len().max(1))
-        .collect::<Vec<_>>()
-        .await;
-
+        .collect::<Vec<_>>();
+    let (account, per_region) = tokio::join!(identity, per_region);
+    let account = account?;
+    tracing::info!(
+        account = account.as_deref().unwrap_or("?"),
+        "credentials work"
+    );
     Ok(Collection {
         targets: per_region.into_iter().flatten().collect(),
         api_calls: guard.calls(),
         account,
     })
+}
+
+/// The regions to read: as given (deduplicated), else the configuration chain's.
+async fn resolve_regions(opts: &Options) -> Result<Vec<String>, CollectError> {
+    if opts.regions.is_empty() {
+        return Ok(vec![
+            default_region(opts.profile.as_deref())
+                .await
+                .ok_or(CollectError::NoRegion)?,
+        ]);
+    }
+    let mut seen = BTreeSet::new();
+    Ok(opts
+        .regions
+        .iter()
+        .filter(|r| seen.insert(r.as_str()))
+        .cloned()
+        .collect())
+}
+
+/// Credentials from the default chain, resolved once before any call so that their absence
+/// is one clear error rather than one per call.
+async fn resolve_credentials(
+    opts: &Options,
+) -> Result<aws_credential_types::provider::SharedCredentialsProvider, CollectError> {
+    use aws_credential_types::provider::ProvideCredentials as _;
+    use aws_credential_types::provider::error::CredentialsError;
+
+    let mut chain = DefaultCredentialsChain::builder().imds_client(quick_imds());
+    if let Some(p) = &opts.profile {
+        chain = chain.profile_name(p);
+    }
+    let chain = chain.build().await;
+    match tokio::time::timeout(Duration::from_secs(10), chain.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(aws_credential_types::provider::SharedCredentialsProvider::new(chain)),
+        Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
+            Err(CollectError::NoCredentials(format!(
+                "none found (tried the environment, the AWS config and credentials files{}, SSO, web identity, ECS and EC2 instance metadata); set AWS_PROFILE or pass -p PROFILE, run `aws sso login`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                opts.profile
+                    .as_deref()
+                    .map(|p| format!(" for profile {p}"))
+                    .unwrap_or_default()
+            )))
+        }
+        Ok(Err(e)) => Err(CollectError::NoCredentials(error::cap(
+            &aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+        ))),
+        Err(_) => Err(CollectError::NoCredentials(
+            "the credential providers did not answer within 10 s".to_owned(),
+        )),
+    }
 }
 
 fn failed(region: &str, cluster: &str, err: &CallError, queries: &[String]) -> Target {
@@ -291,6 +308,20 @@ fn failed(region: &str, cluster: &str, err: &CallError, queries: &[String]) -> T
     }
 }
 
+/// Phase 2's answer: the region's stacks, and each cluster described (or its error).
+struct Described {
+    names: Vec<String>,
+    clusters: HashMap<String, Result<Cluster, CallError>>,
+}
+
+/// What EC2 returned for every ID the region's stacks and clusters name.
+struct Ec2State {
+    subnet_ids: BTreeSet<String>,
+    group_ids: BTreeSet<String>,
+    subnets: Result<Vec<Subnet>, CallError>,
+    groups: Result<Vec<SecurityGroup>, CallError>,
+}
+
 async fn collect_region(
     region: &str,
     clients: &Clients,
@@ -298,36 +329,27 @@ async fn collect_region(
     on_progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Vec<Target> {
     let mut queries = Vec::new();
-    let names: Vec<String> = match &opts.targets {
-        Targets::Named(names) => {
-            let mut seen = BTreeSet::new();
-            names
-                .iter()
-                .filter(|n| seen.insert(n.as_str()))
-                .cloned()
-                .collect()
-        }
-        Targets::All => match list_clusters(&clients.eks).await {
-            Ok(names) => {
-                queries.push("eks:ListClusters".to_owned());
-                names
-            }
-            Err(e) => return vec![failed(region, "*", &e, &queries)],
-        },
+    // Phase 2: the stacks alongside the clusters.
+    let (stacks, described) = tokio::join!(
+        describe_all_stacks(&clients.cfn),
+        describe_clusters(region, clients, opts, on_progress)
+    );
+    let described = match described {
+        Ok(d) => d,
+        Err(e) => return vec![failed(region, "*", &e, &queries)],
     };
-    on_progress(Progress::Region {
-        region: region.to_owned(),
-        clusters: names.len(),
-    });
-    if names.is_empty() {
+    if opts_lists_clusters(opts) {
+        queries.push("eks:ListClusters".to_owned());
+    }
+    if described.names.is_empty() {
         tracing::info!(region, "no EKS clusters");
         return Vec::new();
     }
-
-    let stacks = match describe_all_stacks(&clients.cfn).await {
+    let stacks = match stacks {
         Ok(s) => s,
         Err(e) => {
-            return names
+            return described
+                .names
                 .iter()
                 .map(|n| failed(region, n, &e, &queries))
                 .collect();
@@ -338,7 +360,140 @@ async fn collect_region(
         stacks.len()
     ));
 
-    let mut described: HashMap<String, Result<Cluster, CallError>> = stream::iter(names.iter())
+    // Phase 3: one filtered EC2 batch for every cluster of the region.
+    let mut own_stacks: HashMap<String, Vec<Stack>> = HashMap::new();
+    for name in &described.names {
+        if let Some(Ok(_)) = described.clusters.get(name) {
+            own_stacks.insert(name.clone(), stacks_of(&stacks, name));
+        }
+    }
+    let mut ec2 = ec2_batch(&clients.ec2, &described, &own_stacks).await;
+    queries.push(format!(
+        "ec2:DescribeSubnets filter subnet-id ({} IDs)",
+        ec2.subnet_ids.len()
+    ));
+    queries.push(format!(
+        "ec2:DescribeSecurityGroups filter group-id ({} IDs)",
+        ec2.group_ids.len()
+    ));
+
+    // Every cluster that is ready for its snapshot; the rest failed.
+    let mut targets = Vec::new();
+    let mut ready = Vec::new();
+    let mut described = described;
+    let names = std::mem::take(&mut described.names);
+    for name in &names {
+        let mut own_queries = queries.clone();
+        own_queries.push(format!("eks:DescribeCluster name={name}"));
+        let result = described.clusters.remove(name).unwrap_or_else(|| {
+            Err(CallError {
+                action: "eks:DescribeCluster".to_owned(),
+                kind: ErrorKind::Internal,
+                code: None,
+                message: format!("no answer was recorded for {name}"),
+            })
+        });
+        match (result.as_ref(), &ec2.subnets, &ec2.groups) {
+            (Err(e), _, _) | (Ok(_), Err(e), _) | (Ok(_), _, Err(e)) => {
+                targets.push(failed(region, name, e, &own_queries));
+                on_progress(Progress::Cluster {
+                    region: region.to_owned(),
+                    cluster: name.clone(),
+                });
+            }
+            (Ok(_), Ok(_), Ok(_)) => {
+                let Ok(cluster) = result else { continue };
+                let mine = own_stacks.remove(name).unwrap_or_default();
+                ready.push((
+                    Snapshot {
+                        source: "live".to_owned(),
+                        region: Some(region.to_owned()),
+                        stacks: mine,
+                        cluster,
+                        ..Snapshot::default()
+                    },
+                    own_queries,
+                ));
+            }
+        }
+    }
+    for (snapshot, _) in &mut ready {
+        fill_ec2(snapshot, &ec2);
+    }
+
+    // Phase 4: the second look at missing IDs alongside the per-cluster details.
+    let (recheck_queries, details) = tokio::join!(
+        second_look(&clients.ec2, &mut ec2),
+        stream::iter(ready)
+            .map(|(snapshot, own_queries)| cluster_details(clients, snapshot, own_queries))
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect::<Vec<_>>()
+    );
+    for (result, mut own_queries) in details {
+        own_queries.extend(recheck_queries.iter().cloned());
+        let target = match (result, &ec2.subnets, &ec2.groups) {
+            (Err(e), _, _) => failed(region, &e.0, &e.1, &own_queries),
+            (Ok(_), Err(e), _) | (Ok(_), _, Err(e)) => {
+                // The second look failed: nothing may be reported deleted on half an answer.
+                let name = own_queries
+                    .iter()
+                    .find_map(|q| q.strip_prefix("eks:DescribeCluster name="))
+                    .unwrap_or("*")
+                    .to_owned();
+                failed(region, &name, e, &own_queries)
+            }
+            (Ok(mut snapshot), Ok(_), Ok(_)) => {
+                fill_ec2(&mut snapshot, &ec2);
+                Target {
+                    region: region.to_owned(),
+                    cluster: snapshot.cluster.name.clone(),
+                    result: Ok(snapshot),
+                    queries: own_queries,
+                }
+            }
+        };
+        on_progress(Progress::Cluster {
+            region: region.to_owned(),
+            cluster: target.cluster.clone(),
+        });
+        targets.push(target);
+    }
+    // Keep the order the user (or ListClusters) gave.
+    let order: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    targets.sort_by_key(|t| order.get(t.cluster.as_str()).copied().unwrap_or(usize::MAX));
+    targets
+}
+
+fn opts_lists_clusters(opts: &Options) -> bool {
+    matches!(opts.targets, Targets::All)
+}
+
+/// The cluster names (given, or `ListClusters`), each described, `concurrency` at a time.
+async fn describe_clusters(
+    region: &str,
+    clients: &Clients,
+    opts: &Options,
+    on_progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Described, CallError> {
+    let names: Vec<String> = match &opts.targets {
+        Targets::Named(names) => names.clone(),
+        Targets::All => list_clusters(&clients.eks).await?,
+    };
+    // Deduplicated: ListClusters (or the user) naming a cluster twice audits it once.
+    let mut seen = BTreeSet::new();
+    let names: Vec<String> = names
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .collect();
+    on_progress(Progress::Region {
+        region: region.to_owned(),
+        clusters: names.len(),
+    });
+    let clusters = stream::iter(names.iter())
         .map(|name| async move {
             (
                 name.clone(),
@@ -348,172 +503,251 @@ async fn collect_region(
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
+    Ok(Described { names, clusters })
+}
 
-    // Everything the stacks and clusters name, for one batch of filtered EC2 calls.
+/// Phase 3: the subnets and security groups every described cluster and its stacks name.
+async fn ec2_batch(
+    ec2: &aws_sdk_ec2::Client,
+    described: &Described,
+    own_stacks: &HashMap<String, Vec<Stack>>,
+) -> Ec2State {
     let mut subnet_ids = BTreeSet::new();
     let mut group_ids = BTreeSet::new();
-    let mut own_stacks: HashMap<&str, Vec<Stack>> = HashMap::new();
-    for name in &names {
-        let Some(Ok(cluster)) = described.get(name) else {
-            continue;
-        };
-        let mine = stacks_of(&stacks, name);
-        let (subnets, groups) = referenced_ids(&mine, cluster);
-        subnet_ids.extend(subnets);
-        group_ids.extend(groups);
-        own_stacks.insert(name.as_str(), mine);
-    }
-    let mut found_subnets = describe_subnets(&clients.ec2, &subnet_ids).await;
-    let mut found_groups = describe_security_groups(&clients.ec2, &group_ids).await;
-    // EC2 is eventually consistent: a subnet or group created moments ago can be briefly
-    // invisible. Before calling anything deleted, ask once more for just the missing IDs.
-    let missing_subnets = missing(&subnet_ids, found_subnets.as_deref().unwrap_or(&[]), |s| {
-        &s.subnet_id
-    });
-    let missing_groups = missing(&group_ids, found_groups.as_deref().unwrap_or(&[]), |g| {
-        &g.group_id
-    });
-    if found_subnets.is_ok()
-        && found_groups.is_ok()
-        && (!missing_subnets.is_empty() || !missing_groups.is_empty())
-    {
-        tokio::time::sleep(RECHECK_DELAY).await;
-        if let (Ok(found), false) = (&mut found_subnets, missing_subnets.is_empty()) {
-            match describe_subnets(&clients.ec2, &missing_subnets).await {
-                Ok(more) => found.extend(more),
-                Err(e) => found_subnets = Err(e),
-            }
-            queries.push(format!(
-                "ec2:DescribeSubnets filter subnet-id ({} missing IDs, checked again)",
-                missing_subnets.len()
-            ));
-        }
-        if let (Ok(found), false) = (&mut found_groups, missing_groups.is_empty()) {
-            match describe_security_groups(&clients.ec2, &missing_groups).await {
-                Ok(more) => found.extend(more),
-                Err(e) => found_groups = Err(e),
-            }
-            queries.push(format!(
-                "ec2:DescribeSecurityGroups filter group-id ({} missing IDs, checked again)",
-                missing_groups.len()
-            ));
+    for (name, stacks) in own_stacks {
+        if let Some(Ok(cluster)) = described.clusters.get(name) {
+            let (subnets, groups) = referenced_ids(stacks, cluster);
+            subnet_ids.extend(subnets);
+            group_ids.extend(groups);
         }
     }
-    queries.push(format!(
-        "ec2:DescribeSubnets filter subnet-id ({} IDs)",
-        subnet_ids.len()
-    ));
-    queries.push(format!(
-        "ec2:DescribeSecurityGroups filter group-id ({} IDs)",
-        group_ids.len()
-    ));
+    let (subnets, groups) = tokio::join!(
+        describe_filtered(
+            "ec2:DescribeSubnets",
+            "subnet-id",
+            &subnet_ids,
+            |filter, token| async move {
+                let page = ec2
+                    .describe_subnets()
+                    .filters(filter)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
+                Ok((
+                    page.subnets().iter().map(map::subnet).collect(),
+                    page.next_token().map(str::to_owned),
+                ))
+            }
+        ),
+        describe_filtered(
+            "ec2:DescribeSecurityGroups",
+            "group-id",
+            &group_ids,
+            |filter, token| async move {
+                let page = ec2
+                    .describe_security_groups()
+                    .filters(filter)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| classify("ec2:DescribeSecurityGroups", &e))?;
+                Ok((
+                    page.security_groups()
+                        .iter()
+                        .map(map::security_group)
+                        .collect(),
+                    page.next_token().map(str::to_owned),
+                ))
+            }
+        ),
+    );
+    Ec2State {
+        subnet_ids,
+        group_ids,
+        subnets,
+        groups,
+    }
+}
 
-    let mut ready = Vec::new();
-    let mut targets = Vec::new();
-    for name in &names {
-        let mut own_queries = queries.clone();
-        own_queries.push(format!("eks:DescribeCluster name={name}"));
-        let cluster = match described.remove(name) {
-            Some(Ok(c)) => c,
-            Some(Err(e)) => {
-                targets.push(failed(region, name, &e, &own_queries));
-                on_progress(Progress::Cluster {
-                    region: region.to_owned(),
-                    cluster: name.clone(),
-                });
-                continue;
-            }
-            // Every name was described above; a missing answer is a bug, and still reported.
-            None => {
-                let err = CallError {
-                    action: "eks:DescribeCluster".to_owned(),
-                    kind: ErrorKind::Internal,
-                    code: None,
-                    message: format!("no answer was recorded for {name}"),
-                };
-                targets.push(failed(region, name, &err, &own_queries));
-                continue;
-            }
-        };
-        let (subnets, groups) = match (&found_subnets, &found_groups) {
-            (Err(e), _) | (_, Err(e)) => {
-                targets.push(failed(region, name, e, &own_queries));
-                continue;
-            }
-            (Ok(s), Ok(g)) => (s, g),
-        };
-        let mine = own_stacks.remove(name.as_str()).unwrap_or_default();
-        let (want_subnets, want_groups) = referenced_ids(&mine, &cluster);
-        let snapshot = Snapshot {
-            source: "live".to_owned(),
-            region: Some(region.to_owned()),
-            stacks: mine,
-            cluster,
-            subnets: subnets
+/// The snapshot's subnets and groups: those its stacks and cluster name, among those found.
+fn fill_ec2(snapshot: &mut Snapshot, ec2: &Ec2State) {
+    let (want_subnets, want_groups) = referenced_ids(&snapshot.stacks, &snapshot.cluster);
+    if let Ok(found) = &ec2.subnets {
+        snapshot.subnets = found
+            .iter()
+            .filter(|s| want_subnets.contains(&s.subnet_id))
+            .cloned()
+            .collect();
+    }
+    if let Ok(found) = &ec2.groups {
+        snapshot.security_groups = Some(
+            found
                 .iter()
-                .filter(|s| want_subnets.contains(&s.subnet_id))
+                .filter(|g| want_groups.contains(&g.group_id))
                 .cloned()
                 .collect(),
-            security_groups: Some(
-                groups
-                    .iter()
-                    .filter(|g| want_groups.contains(&g.group_id))
-                    .cloned()
-                    .collect(),
-            ),
-            template: None,
-            stack_resources: None,
-            imports: None,
-        };
-        ready.push((snapshot, own_queries));
+        );
     }
+}
 
-    // The template and resources only where the cheap comparison needs them.
-    let completed: Vec<Target> = stream::iter(ready)
-        .map(|(mut snapshot, mut own_queries)| async move {
-            let name = snapshot.cluster.name.clone();
-            let stack_name = discover(&snapshot.stacks, &name)
-                .stack
-                .filter(|s| needs_template(s, &snapshot))
-                .map(|s| s.stack_name.clone());
-            if let Some(stack_name) = stack_name {
-                match stack_details(&clients.cfn, &stack_name).await {
-                    Ok((template, resources)) => {
-                        snapshot.template = template;
-                        snapshot.stack_resources = Some(resources);
-                        own_queries.push(format!("cloudformation:GetTemplate stack={stack_name}"));
-                        own_queries.push(format!(
-                            "cloudformation:DescribeStackResources stack={stack_name}"
-                        ));
-                    }
-                    Err(e) => return failed(region, &name, &e, &own_queries),
-                }
-            }
-            Target {
-                region: region.to_owned(),
-                cluster: name,
-                result: Ok(snapshot),
-                queries: own_queries,
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
-    for t in &completed {
-        on_progress(Progress::Cluster {
-            region: region.to_owned(),
-            cluster: t.cluster.clone(),
-        });
+/// EC2 is eventually consistent: a subnet or group created moments ago can be briefly
+/// invisible. Before anything is called deleted, ask once more, after a pause, for just the
+/// missing IDs. Returns the queries made.
+async fn second_look(ec2: &aws_sdk_ec2::Client, state: &mut Ec2State) -> Vec<String> {
+    let (Ok(found_subnets), Ok(found_groups)) = (&state.subnets, &state.groups) else {
+        return Vec::new();
+    };
+    let missing_subnets = missing(&state.subnet_ids, found_subnets, |s| &s.subnet_id);
+    let missing_groups = missing(&state.group_ids, found_groups, |g| &g.group_id);
+    if missing_subnets.is_empty() && missing_groups.is_empty() {
+        return Vec::new();
     }
-    targets.extend(completed);
-    // Keep the order the user (or ListClusters) gave.
-    let order: HashMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i))
-        .collect();
-    targets.sort_by_key(|t| order.get(t.cluster.as_str()).copied().unwrap_or(usize::MAX));
-    targets
+    tokio::time::sleep(RECHECK_DELAY).await;
+    let mut queries = Vec::new();
+    let again = Ec2State {
+        subnet_ids: missing_subnets,
+        group_ids: missing_groups,
+        subnets: Ok(Vec::new()),
+        groups: Ok(Vec::new()),
+    };
+    let (subnets, groups) = tokio::join!(
+        async {
+            if again.subnet_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            describe_filtered(
+                "ec2:DescribeSubnets",
+                "subnet-id",
+                &again.subnet_ids,
+                |filter, token| async move {
+                    let page = ec2
+                        .describe_subnets()
+                        .filters(filter)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
+                    Ok((
+                        page.subnets().iter().map(map::subnet).collect(),
+                        page.next_token().map(str::to_owned),
+                    ))
+                },
+            )
+            .await
+        },
+        async {
+            if again.group_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            describe_filtered(
+                "ec2:DescribeSecurityGroups",
+                "group-id",
+                &again.group_ids,
+                |filter, token| async move {
+                    let page = ec2
+                        .describe_security_groups()
+                        .filters(filter)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| classify("ec2:DescribeSecurityGroups", &e))?;
+                    Ok((
+                        page.security_groups()
+                            .iter()
+                            .map(map::security_group)
+                            .collect(),
+                        page.next_token().map(str::to_owned),
+                    ))
+                },
+            )
+            .await
+        },
+    );
+    if !again.subnet_ids.is_empty() {
+        queries.push(format!(
+            "ec2:DescribeSubnets filter subnet-id ({} missing IDs, checked again)",
+            again.subnet_ids.len()
+        ));
+    }
+    if !again.group_ids.is_empty() {
+        queries.push(format!(
+            "ec2:DescribeSecurityGroups filter group-id ({} missing IDs, checked again)",
+            again.group_ids.len()
+        ));
+    }
+    match subnets {
+        Ok(more) => {
+            if let Ok(found) = &mut state.subnets {
+                found.extend(more);
+            }
+        }
+        Err(e) => state.subnets = Err(e),
+    }
+    match groups {
+        Ok(more) => {
+            if let Ok(found) = &mut state.groups {
+                found.extend(more);
+            }
+        }
+        Err(e) => state.groups = Err(e),
+    }
+    queries
+}
+
+/// The template and resources where the cheap comparison needs them, and the importers of
+/// every export a remediation would change. On failure: the cluster name and the error.
+async fn cluster_details(
+    clients: &Clients,
+    mut snapshot: Snapshot,
+    mut own_queries: Vec<String>,
+) -> (Result<Snapshot, (String, CallError)>, Vec<String>) {
+    let name = snapshot.cluster.name.clone();
+    let stack_name = discover(&snapshot.stacks, &name)
+        .stack
+        .filter(|s| needs_template(s, &snapshot))
+        .map(|s| s.stack_name.clone());
+    let exports = crate::plan::exports_to_change(&snapshot);
+    let details = async {
+        match &stack_name {
+            Some(stack) => stack_details(&clients.cfn, stack).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let imports = stream::iter(exports.iter())
+        .map(|export| async move { (export.clone(), list_imports(&clients.cfn, export).await) })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>();
+    let (details, imports) = tokio::join!(details, imports);
+    match details {
+        Ok(Some((template, resources))) => {
+            snapshot.template = template;
+            snapshot.stack_resources = Some(resources);
+            if let Some(stack) = &stack_name {
+                own_queries.push(format!("cloudformation:GetTemplate stack={stack}"));
+                own_queries.push(format!(
+                    "cloudformation:DescribeStackResources stack={stack}"
+                ));
+            }
+        }
+        Ok(None) => {}
+        Err(e) => return (Err((name, e)), own_queries),
+    }
+    let mut known = BTreeMap::new();
+    for (export, result) in imports {
+        match result {
+            Ok(importers) => {
+                own_queries.push(format!("cloudformation:ListImports export={export}"));
+                known.insert(export, importers);
+            }
+            // Only the remediation's wording depends on it: it then says how to check.
+            Err(e) => {
+                tracing::warn!(export, error = %e, "could not list the importers of an export");
+            }
+        }
+    }
+    snapshot.imports = Some(known);
+    (Ok(snapshot), own_queries)
 }
 
 /// The requested IDs that `found` does not hold.
@@ -593,26 +827,105 @@ fn needs_template(stack: &Stack, snapshot: &Snapshot) -> bool {
         || recorded.iter().any(|id| !existing.contains(id))
 }
 
-async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, CallError> {
-    let mut pages = eks.list_clusters().into_paginator().send();
-    let mut names = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify("eks:ListClusters", &e))?;
-        names.extend(page.clusters().iter().cloned());
+/// Every page of a listing. A token the service already gave, or more than [`MAX_PAGES`]
+/// pages, fails the listing: it would never end, and a truncated listing must never look
+/// complete.
+async fn paginate<T, F, Fut>(action: &str, mut page: F) -> Result<Vec<T>, CallError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), CallError>>,
+{
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut token = None;
+    let mut items = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let (more, next) = page(token.take()).await?;
+        items.extend(more);
+        match next.filter(|t| !t.is_empty()) {
+            None => return Ok(items),
+            Some(next) => {
+                if !seen.insert(next.clone()) {
+                    return Err(CallError {
+                        action: action.to_owned(),
+                        kind: ErrorKind::InvalidInput,
+                        code: None,
+                        message: format!(
+                            "the service returned the pagination token {} a second time; a listing that does not end is not trusted",
+                            error::cap(&next)
+                        ),
+                    });
+                }
+                token = Some(next);
+            }
+        }
     }
-    Ok(names)
+    Err(CallError {
+        action: action.to_owned(),
+        kind: ErrorKind::InvalidInput,
+        code: None,
+        message: format!(
+            "the listing did not end after {MAX_PAGES} pages; a truncated listing is not trusted"
+        ),
+    })
+}
+
+async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, CallError> {
+    paginate("eks:ListClusters", |token| async move {
+        let page = eks
+            .list_clusters()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListClusters", &e))?;
+        Ok((
+            page.clusters().to_vec(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
 }
 
 async fn describe_all_stacks(
     cfn: &aws_sdk_cloudformation::Client,
 ) -> Result<Vec<Stack>, CallError> {
-    let mut pages = cfn.describe_stacks().into_paginator().send();
-    let mut stacks = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| classify("cloudformation:DescribeStacks", &e))?;
-        stacks.extend(page.stacks().iter().map(map::stack));
-    }
-    Ok(stacks)
+    paginate("cloudformation:DescribeStacks", |token| async move {
+        let page = cfn
+            .describe_stacks()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:DescribeStacks", &e))?;
+        Ok((
+            page.stacks().iter().map(map::stack).collect(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
+}
+
+/// The stacks importing `export`. `ValidationError` is how CloudFormation says that nothing
+/// imports it: an empty list, not a failure.
+async fn list_imports(
+    cfn: &aws_sdk_cloudformation::Client,
+    export: &str,
+) -> Result<Vec<String>, CallError> {
+    paginate("cloudformation:ListImports", |token| async move {
+        match cfn
+            .list_imports()
+            .export_name(export)
+            .set_next_token(token)
+            .send()
+            .await
+        {
+            Ok(page) => Ok((
+                page.imports().to_vec(),
+                page.next_token().map(str::to_owned),
+            )),
+            Err(e) if e.code() == Some("ValidationError") => Ok((Vec::new(), None)),
+            Err(e) => Err(classify("cloudformation:ListImports", &e)),
+        }
+    })
+    .await
 }
 
 async fn describe_cluster(
@@ -640,50 +953,28 @@ async fn describe_cluster(
     })
 }
 
-async fn describe_subnets(
-    ec2: &aws_sdk_ec2::Client,
+/// One filtered describe family: `ids` in chunks of [`FILTER_CHUNK`] as values of the
+/// `filter` filter, every page of each chunk. Filters return what exists and nothing for what
+/// does not, where explicit IDs would fail the whole call on the first deleted one.
+async fn describe_filtered<T, F, Fut>(
+    action: &str,
+    filter: &str,
     ids: &BTreeSet<String>,
-) -> Result<Vec<Subnet>, CallError> {
+    page: F,
+) -> Result<Vec<T>, CallError>
+where
+    F: Fn(Filter, Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), CallError>>,
+{
     let ids: Vec<String> = ids.iter().cloned().collect();
     let mut found = Vec::new();
     for chunk in ids.chunks(FILTER_CHUNK) {
         let filter = Filter::builder()
-            .name("subnet-id")
+            .name(filter)
             .set_values(Some(chunk.to_vec()))
             .build();
-        let mut pages = ec2
-            .describe_subnets()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ec2:DescribeSubnets", &e))?;
-            found.extend(page.subnets().iter().map(map::subnet));
-        }
-    }
-    Ok(found)
-}
-
-async fn describe_security_groups(
-    ec2: &aws_sdk_ec2::Client,
-    ids: &BTreeSet<String>,
-) -> Result<Vec<SecurityGroup>, CallError> {
-    let ids: Vec<String> = ids.iter().cloned().collect();
-    let mut found = Vec::new();
-    for chunk in ids.chunks(FILTER_CHUNK) {
-        let filter = Filter::builder()
-            .name("group-id")
-            .set_values(Some(chunk.to_vec()))
-            .build();
-        let mut pages = ec2
-            .describe_security_groups()
-            .filters(filter)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("ec2:DescribeSecurityGroups", &e))?;
-            found.extend(page.security_groups().iter().map(map::security_group));
-        }
+        let page = &page;
+        found.extend(paginate(action, |token| page(filter.clone(), token)).await?);
     }
     Ok(found)
 }

@@ -41,6 +41,9 @@ pub fn sh_quote(s: &str) -> String {
     format!("'{}'", visible.replace('\'', r"'\''"))
 }
 
+/// Most subnets a remediation names; a real eksctl output holds a few dozen at most.
+const MAX_LISTED: usize = 64;
+
 /// One shell command: literal words from the source code, values quoted.
 #[derive(Debug, Clone)]
 pub(crate) struct Cmd(String);
@@ -181,12 +184,23 @@ pub(crate) fn stale_subnet_output(
     key: &str,
     gone: &[&str],
 ) -> (String, Vec<String>) {
-    let live = live_replacements(ctx, key);
+    let mut live = live_replacements(ctx, key);
+    // Every finding of the output carries this remediation: it must not grow with the output.
+    live.truncate(MAX_LISTED);
+    let gone = &gone[..gone.len().min(MAX_LISTED)];
     let name = stack.stack_name.as_str();
     let vpc = ctx.expected_vpc(stack).unwrap_or("<vpc-id>");
     let mut commands = Vec::new();
 
-    if live.is_empty() {
+    if outputs::looked_up_by_id(key) {
+        commands.push(
+            Script::new()
+                .comment(format!(
+                    "explicit nodegroup subnets do not help: eksctl looks {key} up by ID whenever it loads the VPC from the stack, so the output itself must be corrected"
+                ))
+                .done(),
+        );
+    } else if live.is_empty() {
         commands.push(
             Script::new()
                 .comment("no live subnet of the cluster in the same AZs was found; list the VPC's subnets:")
@@ -232,62 +246,7 @@ pub(crate) fn stale_subnet_output(
     } else {
         live.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(",")
     };
-    let change_set = format!("eksdrift-{}", key.to_ascii_lowercase());
-    commands.push(
-        Script::new()
-            .comment("an export that another stack imports cannot change; check first:")
-            .cmd(
-                Cmd::new("aws cloudformation list-imports")
-                    .opt("--export-name", format!("{name}::{key}"))
-                    .region(ctx),
-            )
-            .done(),
-    );
-    commands.push(
-        Cmd::new("aws cloudformation get-template")
-            .opt("--stack-name", name)
-            .word("--query TemplateBody --output json")
-            .region(ctx)
-            .word("> template.json")
-            .done(),
-    );
-    commands.push(
-        Script::new()
-            .comment(format!(
-                "edit template.json: change only Outputs.{key}.Value, to the literal string \"{new_value}\"; keep its Export"
-            ))
-            .done(),
-    );
-    commands.push(
-        Script::new()
-            .comment("templates over 51,200 bytes: upload to S3 and pass --template-url instead")
-            .cmd(
-                Cmd::new("aws cloudformation create-change-set")
-                    .opt("--stack-name", name)
-                    .opt("--change-set-name", &change_set)
-                    .word("--template-body file://template.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM")
-                    .region(ctx),
-            )
-            .done(),
-    );
-    commands.push(
-        Script::new()
-            .comment("review: the change set must modify or replace no resource")
-            .cmd(
-                Cmd::new("aws cloudformation describe-change-set")
-                    .opt("--stack-name", name)
-                    .opt("--change-set-name", &change_set)
-                    .region(ctx),
-            )
-            .done(),
-    );
-    commands.push(
-        Cmd::new("aws cloudformation execute-change-set")
-            .opt("--stack-name", name)
-            .opt("--change-set-name", &change_set)
-            .region(ctx)
-            .done(),
-    );
+    commands.extend(output_patch(ctx, stack, key, &new_value));
 
     for id in gone {
         if let Some(origin) = ctx.template.subnet_origins.get(*id)
@@ -311,12 +270,126 @@ pub(crate) fn stale_subnet_output(
         }
     }
 
-    (
+    let summary = if outputs::looked_up_by_id(key) {
+        format!(
+            "correct {key} on {name} with a reviewed change set that touches only the output (or recreate the deleted subnets); until then every eksctl command that loads the cluster's VPC fails"
+        )
+    } else {
         format!(
             "place new nodegroups on live subnets explicitly, then correct {key} on {name} with a reviewed change set that touches only the output"
-        ),
-        commands,
-    )
+        )
+    };
+    (summary, commands)
+}
+
+/// The reviewed change set that rewrites one output of the cluster stack to `new_value`,
+/// touching nothing else: what the import check found (or how to check it), then
+/// get-template, the edit, create, review and execute.
+pub(crate) fn output_patch(
+    ctx: &Context<'_>,
+    stack: &Stack,
+    key: &str,
+    new_value: &str,
+) -> Vec<String> {
+    let name = stack.stack_name.as_str();
+    let change_set = format!("eksdrift-{}", key.to_ascii_lowercase());
+    let mut steps = Vec::new();
+    if let Some(export) = stack.export_name(key) {
+        steps.push(import_check(ctx, export));
+    }
+    steps.push(
+        Cmd::new("aws cloudformation get-template")
+            .opt("--stack-name", name)
+            .word("--query TemplateBody --output json")
+            .region(ctx)
+            .word("> template.json")
+            .done(),
+    );
+    steps.push(
+        Script::new()
+            .comment(format!(
+                "edit template.json: change only Outputs.{key}.Value, to the literal string \"{new_value}\"; keep its Export"
+            ))
+            .done(),
+    );
+    steps.push(
+        Script::new()
+            .comment("templates over 51,200 bytes: upload to S3 and pass --template-url instead")
+            .comment("never add --deployment-mode REVERT_DRIFT: a drift-reverting change set re-creates resources deleted outside CloudFormation, such as the subnets or groups deleted on purpose")
+            .cmd(
+                Cmd::new("aws cloudformation create-change-set")
+                    .opt("--stack-name", name)
+                    .opt("--change-set-name", &change_set)
+                    .word("--template-body file://template.json --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM")
+                    .region(ctx),
+            )
+            .done(),
+    );
+    steps.push(
+        Script::new()
+            .comment("review: the change set must modify or replace no resource")
+            .cmd(
+                Cmd::new("aws cloudformation describe-change-set")
+                    .opt("--stack-name", name)
+                    .opt("--change-set-name", &change_set)
+                    .region(ctx),
+            )
+            .done(),
+    );
+    steps.push(
+        Cmd::new("aws cloudformation execute-change-set")
+            .opt("--stack-name", name)
+            .opt("--change-set-name", &change_set)
+            .region(ctx)
+            .done(),
+    );
+    steps
+}
+
+/// What `ListImports` said about `export`, or how to ask it. An export that another stack
+/// imports cannot change; nodegroup stacks import `VPC`, `SecurityGroup` and
+/// `SharedNodeSecurityGroup`.
+fn import_check(ctx: &Context<'_>, export: &str) -> String {
+    let known = ctx.snapshot.imports.as_ref().and_then(|m| m.get(export));
+    match known {
+        Some(importers) if importers.is_empty() => Script::new()
+            .comment(format!(
+                "no stack imports the export {export} (cloudformation:ListImports), so the output can change"
+            ))
+            .done(),
+        Some(importers) => {
+            let mut script = Script::new()
+                .comment(format!(
+                    "the export {export} is imported by {}; CloudFormation rejects any change to it while a stack imports it",
+                    importers.join(", ")
+                ))
+                .comment("safe order: 1) create replacement nodegroups with explicit settings; 2) move workloads and delete each importing stack; 3) only then run the change set below");
+            for importer in importers {
+                let nodegroup = ctx
+                    .snapshot
+                    .stacks
+                    .iter()
+                    .find(|s| &s.stack_name == importer)
+                    .and_then(|s| s.tag(crate::snapshot::tags::NODEGROUP_NAME));
+                if let Some(ng) = nodegroup {
+                    script = script.comment(format!(
+                        "  {importer} is nodegroup {ng}: eksctl delete nodegroup --cluster {} --name {}",
+                        sh_quote(&ctx.cluster.name),
+                        sh_quote(ng)
+                    ));
+                }
+            }
+            script.done()
+        }
+        None => Script::new()
+            .comment("an export that another stack imports cannot change; check first (no answer means no importer):")
+            .cmd(
+                Cmd::new("aws cloudformation list-imports")
+                    .opt("--export-name", export)
+                    .region(ctx),
+            )
+            .done(),
+    }
 }
 
 #[cfg(test)]

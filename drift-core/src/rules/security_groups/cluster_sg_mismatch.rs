@@ -56,7 +56,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         )
         .with_remediation(
             format!("correct ClusterSecurityGroupId to {live} with a reviewed change set that touches only that output"),
-            Vec::new(),
+            crate::rules::remedy::output_patch(ctx, stack, outputs::CLUSTER_SECURITY_GROUP_ID, live),
         ),
     ])
 }

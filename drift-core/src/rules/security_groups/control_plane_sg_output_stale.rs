@@ -50,7 +50,9 @@ fn check(ctx: &Context<'_>) -> Checked {
         )
         .with_remediation(
             "correct the SecurityGroup output with a reviewed change set, or add the recorded group back with eksctl utils update-cluster-vpc-config --control-plane-security-group-ids",
-            Vec::new(),
+            live.first().map_or_else(Vec::new, |first| {
+                crate::rules::remedy::output_patch(ctx, stack, outputs::SECURITY_GROUP, first)
+            }),
         ),
     ])
 }

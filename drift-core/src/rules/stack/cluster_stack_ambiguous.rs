@@ -1,4 +1,5 @@
-use crate::rules::remedy::Cmd;
+use crate::rules::remedy::{Cmd, Script};
+use crate::snapshot::{Stack, tags};
 use crate::rules::{Checked, Context};
 use crate::report::src;
 use crate::discovery::cluster_stack_name;
@@ -15,15 +16,22 @@ crate::rules::declare_rule! {
     ///
     /// ## Why it matters
     ///
-    /// Tools and eksctl versions that find the cluster stack by its `-cluster` suffix (eksctl #7406)
-    /// may read the VPC layout from the nodegroup stack. When no stack can be told apart, eksdrift does
+    /// eksctl finds the cluster stack as the first stack of the cluster, in the order
+    /// CloudFormation lists them, whose name ends in `-cluster` and that carries the cluster-name
+    /// tag (`DescribeClusterStackIfExists` in `pkg/cfn/manager/cluster.go`). A nodegroup stack
+    /// `eksctl-<cluster>-nodegroup-foo-cluster` qualifies, and when it is listed first eksctl reads
+    /// the cluster's VPC layout from it: commands that load the cluster stack (create nodegroup,
+    /// upgrade, delete cluster) fail on outputs it lacks or act on the wrong stack. No eksctl
+    /// release fixes this (the fix asked for in eksctl #7406 was never merged, checked up to
+    /// 0.230), so upgrading eksctl does not help. When no stack can be told apart, eksdrift does
     /// not guess: the stack rules are reported as not checked.
     ///
     /// ## How to fix
     ///
-    /// Use an eksctl release with the fix for #7406, and avoid nodegroup names ending in
-    /// `-cluster`. For two equal candidates, find out which stack eksctl made last and retire the other
-    /// after review.
+    /// Replace the nodegroup with one whose name does not end in `-cluster` (create the new
+    /// nodegroup, move workloads, delete the old one), and never name nodegroups `*-cluster`.
+    /// For two equal candidates, find out which stack eksctl made last and retire the other after
+    /// review.
     code: "EKD102",
     slug: "cluster-stack-ambiguous",
     severity: Warning,
@@ -75,13 +83,39 @@ fn check(ctx: &Context<'_>) -> Checked {
             .with_expected(Evidence::live(src::STACKS, chosen.to_owned()))
             .with_actual(Evidence::stack(other, other.stack_name.clone().into()))
             .with_impact(
-                "tools and eksctl versions that find the cluster stack by its `-cluster` suffix (eksctl #7406) may read the VPC layout from the wrong stack",
+                "eksctl (every release: the fix asked for in eksctl #7406 was never merged) takes the first stack of the cluster whose name ends in `-cluster`, in CloudFormation's listing order; when that is this stack, create nodegroup, upgrade and delete cluster read the VPC layout from it and fail or act on the wrong stack",
             )
             .with_remediation(
-                "use an eksctl release with the fix for #7406 and avoid nodegroup names ending in `-cluster`",
-                vec![describe.clone()],
+                "no eksctl upgrade fixes this: replace the nodegroup with one whose name does not end in `-cluster`, then delete this one",
+                lookalike_commands(ctx, other),
             ),
         );
     }
     Ok(findings)
+}
+
+/// Replace the `*-cluster` nodegroup: a new one under another name first, then the old one.
+fn lookalike_commands(ctx: &Context<'_>, stack: &Stack) -> Vec<String> {
+    let nodegroup = stack.tag(tags::NODEGROUP_NAME).map_or_else(
+        || {
+            let prefix = format!("eksctl-{}-nodegroup-", ctx.cluster.name);
+            stack
+                .stack_name
+                .strip_prefix(&prefix)
+                .unwrap_or(&stack.stack_name)
+                .to_owned()
+        },
+        str::to_owned,
+    );
+    vec![
+        Script::new()
+            .comment("first create a nodegroup like it under a name that does not end in -cluster (eksctl create nodegroup --name …) and move the workloads, then:")
+            .cmd(
+                Cmd::new("eksctl delete nodegroup")
+                    .opt("--cluster", &ctx.cluster.name)
+                    .opt("--name", nodegroup)
+                    .region(ctx),
+            )
+            .done(),
+    ]
 }

@@ -14,6 +14,10 @@ crate::rules::declare_rule! {
     /// EKS requires subnets in two AZs for `UpdateClusterConfig` and upgrades; with one AZ left the
     /// control plane has lost its redundancy and the next update is rejected.
     ///
+    /// An EKS local cluster on AWS Outposts (`outpostConfig` in `describe-cluster`) runs its control
+    /// plane in one subnet of one AZ by design: eksctl creates one private subnet on the Outpost and
+    /// expects exactly that. The rule does not apply there and says so under `not_checked`.
+    ///
     /// ## How to fix
     ///
     /// Add an existing subnet from another of the cluster's original AZs to the control plane.
@@ -25,6 +29,11 @@ crate::rules::declare_rule! {
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
+    if ctx.cluster.outpost_config.is_some() {
+        return Err(Skip(
+            "a local cluster on AWS Outposts runs its control plane in one subnet of one AZ by design".to_owned(),
+        ));
+    }
     let ids = &ctx.cluster.resources_vpc_config.subnet_ids;
     if ids.is_empty() {
         return Err(Skip(

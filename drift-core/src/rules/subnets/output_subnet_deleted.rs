@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::rules::{Checked, Context};
 use crate::report::src;
+use crate::snapshot::outputs;
 use crate::report::{Evidence, Resource};
 use serde_json::Value;
 
@@ -20,6 +21,12 @@ crate::rules::declare_rule! {
     /// warns and skips deleted ones, and fails only when every subnet of a list, or of an AZ, is gone —
     /// the impact of each finding says which case applies (the AZ of a deleted eksctl-made subnet is known
     /// from the template). The stack stays wrong either way: eksctl never rewrites existing outputs.
+    ///
+    /// `SubnetsPrivateExtended` and `SubnetsPublicExtended` (written when a cluster is extended to
+    /// an Outpost) are different: every eksctl version looks them up by ID whenever it loads the
+    /// VPC from the stack, so one deleted subnet there fails every such command (create
+    /// nodegroup, upgrade cluster, …), not only placements on the Outpost, and explicit nodegroup
+    /// subnets do not help.
     ///
     /// ## How to fix
     ///
@@ -69,6 +76,10 @@ fn check(ctx: &Context<'_>) -> Checked {
             let emptied = az.filter(|az| !azs_live.contains(az) && azs_known.contains(az));
             let all_gone = gone.len() == output.ids.len();
             let impact = match (all_gone, emptied) {
+                _ if outputs::looked_up_by_id(output.key) => format!(
+                    "eksctl looks {} up by ID in every version: every eksctl command that loads the VPC from the cluster stack (create nodegroup, create fargateprofile, upgrade cluster, delete) fails with InvalidSubnetID.NotFound, wherever the nodegroup goes",
+                    output.key
+                ),
                 (true, _) => format!(
                     "eksctl create nodegroup fails with InvalidSubnetID.NotFound (eksctl < 0.177.0); from 0.177.0 it fails too, since no subnet of {} is left (see EKD203)",
                     output.key

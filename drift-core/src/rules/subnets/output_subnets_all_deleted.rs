@@ -42,10 +42,17 @@ fn check(ctx: &Context<'_>) -> Checked {
             )
             .with_expected(Evidence::output(stack, output.key))
             .with_actual(Evidence::live(src::SUBNETS, serde_json::Value::Array(Vec::new())))
-            .with_impact(format!(
-                "eksctl create nodegroup fails in every eksctl version for nodegroups placed by {}: no subnet of that list exists",
-                output.key
-            ))
+            .with_impact(if crate::snapshot::outputs::looked_up_by_id(output.key) {
+                format!(
+                    "eksctl looks {} up by ID in every version: every eksctl command that loads the VPC from the cluster stack (create nodegroup, upgrade cluster, delete) fails with InvalidSubnetID.NotFound",
+                    output.key
+                )
+            } else {
+                format!(
+                    "eksctl create nodegroup fails in every eksctl version for nodegroups placed by {}: no subnet of that list exists",
+                    output.key
+                )
+            })
             .with_remediation(summary, commands),
         );
     }

@@ -49,10 +49,14 @@ fn check(ctx: &Context<'_>) -> Checked {
         )
         .with_remediation(
             "do not create nodegroups from this stack until the VPC output is corrected with a reviewed change set; give nodegroups explicit subnets of the live VPC meanwhile",
-            vec![crate::rules::remedy::Cmd::new("aws ec2 describe-subnets")
-                .opt("--filters", format!("Name=vpc-id,Values={live}"))
-                .region(ctx)
-                .done()],
+            std::iter::once(
+                crate::rules::remedy::Cmd::new("aws ec2 describe-subnets")
+                    .opt("--filters", format!("Name=vpc-id,Values={live}"))
+                    .region(ctx)
+                    .done(),
+            )
+            .chain(crate::rules::remedy::output_patch(ctx, stack, outputs::VPC, live))
+            .collect(),
         ),
     ])
 }
