@@ -507,3 +507,211 @@ fn table_commands_are_never_cut_and_stay_inert() {
     );
     assert!(!log.lines().any(|l| l.starts_with("pwned")), "{log}");
 }
+
+#[test]
+fn closed_stdout_keeps_the_exit_code_of_the_audit() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eksdrift"))
+        .args(["audit", "-o", "json", "--from"])
+        .arg(root().join("fixtures"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    // Findings at error severity: 1, whether or not the reader kept reading.
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn output_file_dash_is_stdout() {
+    eksdrift()
+        .args(["audit", "-o", "json", "--output-file", "-", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("{"));
+}
+
+#[test]
+fn output_file_writes_into_devices_and_through_links() {
+    // A device is written into, never replaced by a regular file.
+    eksdrift()
+        .args(["audit", "--output-file", "/dev/null", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(0);
+    let meta = fs::metadata("/dev/null").unwrap();
+    assert!(!meta.is_file(), "/dev/null was replaced");
+
+    // A link is written through: the target gets the report, the link stays a link.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.json");
+    fs::write(&target, "old").unwrap();
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    eksdrift()
+        .args(["audit", "-o", "json", "--output-file"])
+        .arg(&link)
+        .arg("--from")
+        .arg(fixture("clean"))
+        .assert()
+        .code(0);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&target).unwrap()).unwrap();
+    assert_eq!(v["summary"]["targets"], 1);
+}
+
+#[test]
+fn a_planted_temporary_name_is_never_followed() {
+    // The old temporary name was predictable (`.NAME.PID.tmp`): plant links for every PID the
+    // next process could get, pointing at a file that must survive.
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    fs::write(&victim, "precious").unwrap();
+    let next_pid = std::process::id();
+    for pid in next_pid..next_pid + 200 {
+        let _ = std::os::unix::fs::symlink(&victim, dir.path().join(format!(".r.json.{pid}.tmp")));
+    }
+    eksdrift()
+        .args(["audit", "-o", "json", "--output-file"])
+        .arg(dir.path().join("r.json"))
+        .arg("--from")
+        .arg(fixture("clean"))
+        .assert()
+        .code(0);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(dir.path().join("r.json").is_file());
+}
+
+#[test]
+fn an_empty_or_malformed_cluster_name_is_a_usage_error() {
+    for bad in ["", "a b", "x/y", "x;y"] {
+        eksdrift()
+            .args(["audit", "-r", "us-west-2", "-c", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("EKS cluster name"));
+    }
+}
+
+#[test]
+fn an_unreadable_folder_fails_alone_and_the_rest_is_audited() {
+    // As root every folder is readable: run eksdrift as nobody then.
+    let dir = tempfile::Builder::new().tempdir_in("/tmp").unwrap();
+    let perms = |p: &Path, mode: u32| {
+        fs::set_permissions(
+            p,
+            <fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(mode),
+        )
+        .unwrap();
+    };
+    for name in ["a", "b", "c"] {
+        copy_dir(&fixture("clean"), &dir.path().join(name));
+    }
+    fs::create_dir(dir.path().join("locked")).unwrap();
+    copy_dir(&fixture("clean"), &dir.path().join("locked/inner"));
+    for e in walk(dir.path()) {
+        perms(&e, if e.is_dir() { 0o755 } else { 0o644 });
+    }
+    perms(&dir.path().join("locked"), 0o000);
+    let as_root = std::env::var("USER").as_deref() == Ok("root")
+        || fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false);
+    let mut cmd = if as_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_eksdrift"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_eksdrift"))
+    };
+    let out = cmd
+        .args(["audit", "-o", "json", "--from"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    perms(&dir.path().join("locked"), 0o755);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["audited"], 3, "{v}");
+    assert_eq!(v["summary"]["failed"], 1, "{v}");
+    let failed = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "failed")
+        .unwrap();
+    assert!(
+        failed["source"].as_str().unwrap().ends_with("locked"),
+        "{failed}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_owned()];
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_huge_or_special_bundle_file_fails_that_bundle_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("clean"), &dir.path().join("good"));
+    copy_dir(&fixture("clean"), &dir.path().join("zero"));
+    fs::remove_file(dir.path().join("zero/describe-subnets.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero/describe-subnets.json")).unwrap();
+    copy_dir(&fixture("clean"), &dir.path().join("fifo"));
+    fs::remove_file(dir.path().join("fifo/describe-stacks.json")).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(dir.path().join("fifo/describe-stacks.json"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    copy_dir(&fixture("clean"), &dir.path().join("big"));
+    fs::File::create(dir.path().join("big/get-template.json"))
+        .unwrap()
+        .set_len(3 << 20)
+        .unwrap();
+    let a = eksdrift()
+        .timeout(std::time::Duration::from_secs(60))
+        .args(["audit", "-o", "json", "--max-file-mb", "2", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let v = json(&a);
+    assert_eq!(v["summary"]["audited"], 1, "{v}");
+    assert_eq!(v["summary"]["failed"], 3, "{v}");
+    for t in v["targets"].as_array().unwrap() {
+        if t["status"] == "failed" {
+            assert_eq!(t["error"]["kind"], "invalid_input", "{t}");
+        }
+    }
+}

@@ -42,6 +42,15 @@ pub enum Fault {
     /// The real answer with its first listed resource left out, as an eventually consistent
     /// EC2 answers right after the resource was created.
     Stale,
+    /// The real CloudFormation answer with a `NextToken` that alternates `A`, `B`, `A`, …:
+    /// a listing that never ends.
+    AlternateTokens,
+    /// The real CloudFormation answer, always with `NextToken` `A`.
+    SameToken,
+    /// 200 with five megabytes of garbage instead of the answer.
+    HugeGarbage,
+    /// The real EKS `ListClusters` answer with every name listed twice.
+    DuplicateNames,
 }
 
 /// Which requests a rule applies to.
@@ -355,6 +364,81 @@ fn forward(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `response` with its body replaced by `body` and Content-Length corrected.
+fn with_body(response: &[u8], body: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let head: Vec<String> = text[..head_end]
+        .lines()
+        .map(|l| {
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
+
+/// The request with its `NextToken` parameter removed (and Content-Length corrected).
+fn without_next_token(req: Request) -> Request {
+    let body = String::from_utf8_lossy(&req.body).into_owned();
+    let body: Vec<&str> = body
+        .split('&')
+        .filter(|kv| !kv.starts_with("NextToken="))
+        .collect();
+    let body = body.join("&").into_bytes();
+    let head = req
+        .head
+        .lines()
+        .map(|l| {
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    Request { head, body, ..req }
+}
+
+/// A CloudFormation listing answer with `<NextToken>token</NextToken>` in its result.
+fn with_next_token(response: &[u8], token: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let body = &text[head_end + 4..];
+    let Some(at) = body.find("</DescribeStacksResult>") else {
+        return response.to_vec();
+    };
+    let body = format!(
+        "{}<NextToken>{token}</NextToken>{}",
+        &body[..at],
+        &body[at..]
+    );
+    with_body(response, &body)
+}
+
+/// An EKS `ListClusters` answer with every name twice.
+fn with_duplicate_clusters(response: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(response).into_owned();
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return response.to_vec();
+    };
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&text[head_end + 4..]) else {
+        return response.to_vec();
+    };
+    if let Some(names) = v["clusters"].as_array().cloned() {
+        v["clusters"] = serde_json::Value::Array(names.iter().chain(&names).cloned().collect());
+    }
+    with_body(response, &v.to_string())
+}
+
 /// The response with the first `<item>` of its first `…Set` element removed (nested items,
 /// such as tags, go with it), and Content-Length corrected.
 fn without_first_item(response: &[u8]) -> Vec<u8> {
@@ -541,6 +625,30 @@ fn serve(
                     end + 4 + (response.len() - end - 4) / 2
                 });
             conn.write_all(&response[..cut])?;
+        }
+        Some(f @ (Fault::AlternateTokens | Fault::SameToken)) => {
+            // moto knows nothing of these tokens: it is always asked for the first page.
+            let response = forward(&without_next_token(req), upstream)?;
+            let token = if f == Fault::SameToken || *counters.forwarded.lock().unwrap() % 2 == 0 {
+                "A"
+            } else {
+                "B"
+            };
+            *forwarded.lock().unwrap() += 1;
+            conn.write_all(&with_next_token(&response, token))?;
+        }
+        Some(Fault::HugeGarbage) => {
+            let body = "x".repeat(5 << 20);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            conn.write_all(head.as_bytes())?;
+            conn.write_all(body.as_bytes())?;
+        }
+        Some(Fault::DuplicateNames) => {
+            let response = forward(&req, upstream)?;
+            conn.write_all(&with_duplicate_clusters(&response))?;
         }
         Some(Fault::Hang) => {
             while !stop.load(Ordering::SeqCst) {

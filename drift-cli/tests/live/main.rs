@@ -134,6 +134,59 @@ fn seed_case_live_audit_exits_1_and_names_the_deleted_subnets() {
 }
 
 #[test]
+fn capture_keeps_clusters_whose_folder_names_would_collide() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+        seed::eksctl_cluster(moto, "us-west-2", "Prod").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = moto
+        .eksdrift()
+        .args([
+            "capture",
+            "-c",
+            "prod",
+            "-c",
+            "Prod",
+            "-r",
+            "us-west-2",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // On a case-insensitive file system these would be one folder: never share one.
+    let mut folders: Vec<String> = std::fs::read_dir(dir.path().join("us-west-2"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    let lower: std::collections::BTreeSet<String> =
+        folders.iter().map(|f| f.to_lowercase()).collect();
+    assert_eq!(lower.len(), 2, "{folders:?}");
+    assert!(stderr.contains("note: cluster"), "{stderr}");
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = json_of(&offline);
+    let mut clusters: Vec<&str> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["cluster"].as_str().unwrap())
+        .collect();
+    clusters.sort_unstable();
+    assert_eq!(clusters, ["Prod", "prod"]);
+}
+
+#[test]
 fn capture_reproduces_the_live_audit_offline() {
     let (_lock, moto) = moto();
     rt().block_on(async {
@@ -174,6 +227,12 @@ fn capture_reproduces_the_live_audit_offline() {
     ] {
         assert!(bundle.join(f).is_file(), "{f} missing from the capture");
     }
+    // What ListImports answered for the export the plan would change is captured too.
+    assert!(
+        bundle
+            .join("list-imports/eksctl-prod-cluster::SubnetsPrivate.json")
+            .is_file()
+    );
     // The files are in the AWS CLI's shapes.
     let stacks: Value = serde_json::from_str(
         &std::fs::read_to_string(bundle.join("describe-stacks.json")).unwrap(),
@@ -798,6 +857,109 @@ mod fault_injection {
             .iter()
             .map(|t| (t["cluster"].as_str().unwrap().to_owned(), codes(t)))
             .collect()
+    }
+
+    #[test]
+    fn a_listing_that_never_ends_fails_the_region_instead_of_looking_clean() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        for fault in [Fault::AlternateTokens, Fault::SameToken] {
+            let proxy = Proxy::start(
+                moto.port,
+                7,
+                vec![Rule::always(
+                    "cloudformation",
+                    "DescribeStacks",
+                    None,
+                    fault,
+                )],
+            );
+            let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
+            assert_eq!(code, Some(2), "{fault:?}: {report}");
+            let calls = super::api_calls(&report);
+            assert!(
+                calls["cloudformation:DescribeStacks"] <= 3,
+                "{fault:?}: {calls:?}"
+            );
+            for t in report["targets"].as_array().unwrap() {
+                assert_eq!(t["status"], "failed", "{fault:?}: {t}");
+                assert_eq!(t["error"]["kind"], "invalid_input", "{t}");
+                let msg = t["error"]["message"].as_str().unwrap();
+                assert!(msg.contains("pagination token"), "{msg}");
+            }
+            assert_eq!(report["targets"].as_array().unwrap().len(), 5);
+        }
+    }
+
+    #[test]
+    fn a_huge_garbage_answer_is_not_copied_into_the_report() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        let proxy = Proxy::start(
+            moto.port,
+            7,
+            vec![Rule::always(
+                "eks",
+                "DescribeCluster",
+                Some("/clusters/f1"),
+                Fault::HugeGarbage,
+            )],
+        );
+        let out = moto
+            .eksdrift()
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .args([
+                "audit",
+                "--all-clusters",
+                "-r",
+                REGION,
+                "-o",
+                "json",
+                "--max-attempts",
+                "2",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            out.stderr.len() < 10_000,
+            "stderr: {} bytes",
+            out.stderr.len()
+        );
+        assert!(
+            out.stdout.len() < 200_000,
+            "report: {} bytes",
+            out.stdout.len()
+        );
+        let report = json_of(&out);
+        let failed: Vec<&Value> = report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["status"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), 1, "{report}");
+        assert_eq!(failed[0]["cluster"], "f1");
+    }
+
+    #[test]
+    fn clusters_listed_twice_are_audited_once() {
+        let (_lock, moto) = moto();
+        fleet(moto);
+        let proxy = Proxy::start(
+            moto.port,
+            7,
+            vec![Rule::always(
+                "eks",
+                "ListClusters",
+                None,
+                Fault::DuplicateNames,
+            )],
+        );
+        let (code, report, _) = audit(moto, &proxy.endpoint(), &[]);
+        assert_eq!(code, Some(1), "{report}");
+        assert_eq!(report["summary"]["targets"], 5, "{report}");
+        assert_eq!(report["summary"]["failed"], 0, "{report}");
     }
 
     #[test]
