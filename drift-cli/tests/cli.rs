@@ -628,9 +628,7 @@ fn an_unreadable_folder_fails_alone_and_the_rest_is_audited() {
     }
     perms(&dir.path().join("locked"), 0o000);
     let as_root = std::env::var("USER").as_deref() == Ok("root")
-        || fs::metadata("/proc/self")
-            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-            .unwrap_or(false);
+        || fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
     let mut cmd = if as_root {
         let mut c = Command::new("setpriv");
         c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
