@@ -76,10 +76,10 @@ pub fn audit(args: &LiveArgs) -> Result<Report> {
             }
         })
         .collect();
-    let stats = Stats {
-        api_calls: collection.api_calls,
-        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
+    let stats = Stats::new(
+        collection.api_calls,
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
     Ok(Report::new(targets, crate::output::now_rfc3339(), stats))
 }
 

@@ -37,10 +37,10 @@ pub fn audit(paths: &[PathBuf], limits: ReadLimits) -> Report {
         }
     }
     targets.extend(audit_all(&dirs, limits));
-    let stats = Stats {
-        api_calls: std::collections::BTreeMap::new(),
-        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    };
+    let stats = Stats::new(
+        std::collections::BTreeMap::new(),
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
     Report::new(targets, crate::output::now_rfc3339(), stats)
 }
 
@@ -56,10 +56,7 @@ fn audit_one(dir: &Path, limits: ReadLimits) -> TargetReport {
             folder_name(dir),
             None,
             dir.display().to_string(),
-            TargetError {
-                kind: ErrorKind::Internal,
-                message: "eksdrift failed while auditing this bundle (a bug: please report it with the bundle)".to_owned(),
-            },
+            TargetError::new(ErrorKind::Internal, "eksdrift failed while auditing this bundle (a bug: please report it with the bundle)".to_owned()),
         )
     })
 }
@@ -81,10 +78,7 @@ fn failed(path: &Path, err: &BundleError) -> TargetReport {
         folder_name(path),
         None,
         path.display().to_string(),
-        TargetError {
-            kind: ErrorKind::InvalidInput,
-            message: err.to_string(),
-        },
+        TargetError::new(ErrorKind::InvalidInput, err.to_string()),
     )
 }
 

@@ -699,7 +699,7 @@ fn a_huge_or_special_bundle_file_fails_that_bundle_alone() {
         .set_len(3 << 20)
         .unwrap();
     let a = eksdrift()
-        .timeout(std::time::Duration::from_secs(60))
+        .timeout(std::time::Duration::from_mins(1))
         .args(["audit", "-o", "json", "--max-file-mb", "2", "--from"])
         .arg(dir.path())
         .assert()

@@ -12,12 +12,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{Cluster, SecurityGroup, Snapshot, Stack, StackResource, Subnet};
 
+/// `describe-stacks.json`.
 pub const DESCRIBE_STACKS: &str = "describe-stacks.json";
+/// `describe-cluster.json`.
 pub const DESCRIBE_CLUSTER: &str = "describe-cluster.json";
+/// `describe-subnets.json`.
 pub const DESCRIBE_SUBNETS: &str = "describe-subnets.json";
+/// `describe-security-groups.json`.
 pub const DESCRIBE_SECURITY_GROUPS: &str = "describe-security-groups.json";
+/// `get-template.json`.
 pub const GET_TEMPLATE: &str = "get-template.json";
+/// `describe-stack-resources.json`.
 pub const DESCRIBE_STACK_RESOURCES: &str = "describe-stack-resources.json";
+/// `capture.json`.
 pub const CAPTURE: &str = "capture.json";
 /// `aws cloudformation list-imports --export-name NAME`, one file per export:
 /// `list-imports/<export name>.json`. The AWS CLI prints an error instead of an empty list when
@@ -57,15 +64,18 @@ impl ReadLimits {
 const MAX_DEPTH: usize = 4;
 
 /// Why a bundle could not be read or written. Every variant names the file.
+#[allow(missing_docs)] // the fields are what the variant and its message name
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("{}: {source}", path.display())]
+    /// The file or folder could not be read.
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
     #[error("{}:{line}:{column}: {message}", path.display())]
+    /// The file is not the JSON the AWS CLI prints.
     Parse {
         path: PathBuf,
         line: usize,
@@ -73,10 +83,13 @@ pub enum BundleError {
         message: String,
     },
     #[error("{}: required file is missing (a bundle holds {DESCRIBE_STACKS}, {DESCRIBE_CLUSTER} and {DESCRIBE_SUBNETS})", path.display())]
+    /// A required file is absent.
     Missing { path: PathBuf },
     #[error("{}: {message}", path.display())]
+    /// The file or folder cannot be a bundle file.
     Invalid { path: PathBuf, message: String },
     #[error("{}: no capture bundle found (a bundle folder holds {DESCRIBE_STACKS}, {DESCRIBE_CLUSTER} and {DESCRIBE_SUBNETS})", path.display())]
+    /// No bundle below the given folder.
     NoBundles { path: PathBuf },
 }
 
@@ -97,11 +110,16 @@ impl BundleError {
 /// `capture.json`: what `eksdrift capture` records about how a bundle was made.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CaptureInfo {
+    /// The program that wrote the report.
     pub tool: String,
+    /// Version.
     pub version: String,
     #[serde(default)]
+    /// The AWS region, when known.
     pub region: Option<String>,
+    /// The EKS cluster name.
     pub cluster: String,
+    /// The `captured_at` of this record.
     pub captured_at: String,
     /// The AWS calls made, as `service:Operation` with their parameters.
     #[serde(default)]

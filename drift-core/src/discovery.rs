@@ -18,6 +18,7 @@ pub struct Discovery<'a> {
 }
 
 impl Discovery<'_> {
+    /// True when several stacks qualify equally and none was taken.
     #[must_use]
     pub fn is_ambiguous(&self) -> bool {
         self.stack.is_none() && self.candidates.len() > 1

@@ -25,6 +25,7 @@
 //! ```
 
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+#![warn(missing_docs)]
 
 pub mod bundle;
 #[cfg(feature = "aws")]

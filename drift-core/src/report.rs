@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+#[cfg(feature = "schema")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,17 +17,20 @@ use crate::snapshot::{Cluster, Stack};
 pub const SCHEMA_VERSION: &str = "1.0";
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing.
     Info,
+    /// Stale or inconsistent: misleads later operations.
     Warning,
+    /// An eksctl or EKS operation fails, or the stack describes something that is not there.
     Error,
 }
 
 impl Severity {
+    /// The lower-case name the report uses.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,43 +48,68 @@ impl fmt::Display for Severity {
 }
 
 /// The whole document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Report {
+    /// Version of this layout (`SCHEMA_VERSION`).
     pub schema_version: String,
+    /// The program that wrote the report.
     pub tool: Tool,
     /// RFC 3339, UTC.
     pub generated_at: String,
+    /// Counts over all targets.
     pub summary: Summary,
+    /// One entry per audited (or failed) cluster.
     pub targets: Vec<TargetReport>,
+    /// API calls and wall time of the run.
     pub stats: Stats,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
+/// The program that wrote the report.
 pub struct Tool {
+    /// Name.
     pub name: String,
+    /// Version.
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
+/// Counts over all targets.
 pub struct Summary {
+    /// One entry per audited (or failed) cluster.
     pub targets: usize,
+    /// Targets audited in full.
     pub audited: usize,
+    /// Targets that could not be audited.
     pub failed: usize,
+    /// Findings by severity.
     pub findings: SeverityCounts,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+/// Findings per severity.
 pub struct SeverityCounts {
+    /// Findings at severity error.
     pub error: usize,
+    /// Findings at severity warning.
     pub warning: usize,
+    /// Findings at severity info.
     pub info: usize,
 }
 
 impl SeverityCounts {
+    /// Counts one finding of `severity`.
     pub fn add(&mut self, severity: Severity) {
         match severity {
             Severity::Error => self.error += 1,
@@ -90,34 +119,74 @@ impl SeverityCounts {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
+/// What the run cost.
 pub struct Stats {
     /// Calls made per `service:Operation`; empty for offline audits.
     pub api_calls: BTreeMap<String, u64>,
+    /// The `elapsed_ms` of this record.
     pub elapsed_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+/// Whether a target was audited.
 pub enum TargetStatus {
+    /// Every rule ran (or said why it could not).
     Audited,
+    /// The target could not be read; see `error`.
     Failed,
 }
 
 /// One cluster's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TargetReport {
+    /// The EKS cluster name.
     pub cluster: String,
+    /// The AWS region, when known.
     pub region: Option<String>,
     /// `live`, or the bundle path.
     pub source: String,
+    /// Whether the target was audited.
     pub status: TargetStatus,
+    /// Findings at severity error.
     pub error: Option<TargetError>,
+    /// The cluster stack the audit used, if any.
     pub stack: Option<StackInfo>,
+    /// Which rules ran, and which could not and why.
     pub coverage: Coverage,
+    /// Findings by severity.
     pub findings: Vec<Finding>,
+}
+
+impl Stats {
+    /// Calls made per `service:Operation`, and the run's wall time.
+    #[must_use]
+    pub fn new(api_calls: BTreeMap<String, u64>, elapsed_ms: u64) -> Self {
+        Stats {
+            api_calls,
+            elapsed_ms,
+        }
+    }
+}
+
+impl TargetError {
+    /// Why a target could not be audited.
+    #[must_use]
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        TargetError {
+            kind,
+            message: message.into(),
+        }
+    }
 }
 
 impl TargetReport {
@@ -141,6 +210,7 @@ impl TargetReport {
         }
     }
 
+    /// Findings of this target per severity.
     #[must_use]
     pub fn counts(&self) -> SeverityCounts {
         let mut c = SeverityCounts::default();
@@ -152,26 +222,41 @@ impl TargetReport {
 }
 
 /// Why a target could not be audited.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct TargetError {
+    /// The class of failure (decides nothing but the message; every failure exits 2).
     pub kind: ErrorKind,
+    /// What happened, naming the file or AWS operation.
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+/// The class of a target's failure.
 pub enum ErrorKind {
+    /// `not_found`: the cluster (or stack) does not exist.
     NotFound,
+    /// `access_denied`: the credentials lack a permission.
     AccessDenied,
+    /// `throttled`: AWS throttled every retry.
     Throttled,
+    /// `timeout`: every attempt timed out.
     Timeout,
+    /// `network`: the endpoint could not be reached.
     Network,
+    /// `invalid_input`: a bundle file, or an answer, that is not what AWS returns.
     InvalidInput,
+    /// `internal`: a bug in eksdrift, or an answer it cannot classify.
     Internal,
 }
 
 impl ErrorKind {
+    /// The snake-case name the report uses.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -187,40 +272,58 @@ impl ErrorKind {
 }
 
 /// The cluster stack the audit used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct StackInfo {
+    /// Name.
     pub name: String,
+    /// Whether the target was audited.
     pub status: String,
+    /// The `alpha.eksctl.io/eksctl-version` tag: which eksctl made or last updated the stack.
     pub eksctl_version: Option<String>,
 }
 
 /// Which rules ran, and which could not run and why.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Coverage {
     /// Slugs of the rules that ran on complete input.
     pub checked: Vec<String>,
+    /// The `not_checked` of this record.
     pub not_checked: Vec<NotChecked>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
+/// A rule that could not check, and why.
 pub struct NotChecked {
+    /// The rule slug.
     pub rule: String,
+    /// Why the rule could not check: the missing input.
     pub reason: String,
 }
 
 /// One inconsistency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Finding {
     /// Stable code, `EKDnnn`.
     pub code: String,
     /// Stable slug of the rule.
     pub rule: String,
+    /// The `severity` of this record.
     pub severity: Severity,
+    /// What happened, naming the file or AWS operation.
     pub message: String,
+    /// The `resource` of this record.
     pub resource: Resource,
     /// What the eksctl stack says.
     pub expected: Evidence,
@@ -228,35 +331,48 @@ pub struct Finding {
     pub actual: Evidence,
     /// What breaks, naming the eksctl or EKS operation.
     pub impact: String,
+    /// The `remediation` of this record.
     pub remediation: Remediation,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
+/// The resource a finding is about.
 pub struct Resource {
     /// CloudFormation resource type, e.g. `AWS::EC2::Subnet`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The resource ID (or name).
     pub id: String,
 }
 
 /// Where a value came from, and the value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Evidence {
     /// `service:Operation` that reported the value.
     pub source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The cluster stack the audit used, if any.
     pub stack: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The `output_key` of this record.
     pub output_key: Option<String>,
     /// The value itself; `null` when the resource or field does not exist.
     pub value: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
+/// How to fix a finding.
 pub struct Remediation {
+    /// Counts over all targets.
     pub summary: String,
     /// Commands or configuration snippets, in the order to apply them.
     pub commands: Vec<String>,
@@ -315,7 +431,9 @@ impl Report {
             .any(|f| f.severity >= threshold)
     }
 
-    /// The JSON Schema of this document, as committed in `docs/report.schema.json`.
+    /// The JSON Schema of this document, as committed in `docs/report.schema.json` (feature
+    /// `schema`).
+    #[cfg(feature = "schema")]
     #[must_use]
     pub fn json_schema() -> serde_json::Value {
         serde_json::to_value(schemars::schema_for!(Report)).unwrap_or_default()

@@ -55,29 +55,38 @@ impl Snapshot {
 #[serde(rename_all = "PascalCase")]
 pub struct Stack {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `StackId`, as the AWS CLI prints it.
     pub stack_id: Option<String>,
+    /// `StackName`, as the AWS CLI prints it.
     pub stack_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Description`, as the AWS CLI prints it.
     pub description: Option<String>,
     #[serde(
         default,
         deserialize_with = "timestamp",
         skip_serializing_if = "Option::is_none"
     )]
+    /// `CreationTime`, as the AWS CLI prints it.
     pub creation_time: Option<String>,
     #[serde(
         default,
         deserialize_with = "timestamp",
         skip_serializing_if = "Option::is_none"
     )]
+    /// `LastUpdatedTime`, as the AWS CLI prints it.
     pub last_updated_time: Option<String>,
     #[serde(default)]
+    /// `StackStatus`, as the AWS CLI prints it.
     pub stack_status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `StackStatusReason`, as the AWS CLI prints it.
     pub stack_status_reason: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `Outputs`, as the AWS CLI prints it.
     pub outputs: Vec<Output>,
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `Tags`, as the AWS CLI prints it.
     pub tags: Vec<Tag>,
 }
 
@@ -85,12 +94,16 @@ pub struct Stack {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Output {
+    /// `OutputKey`, as the AWS CLI prints it.
     pub output_key: String,
     #[serde(default)]
+    /// `OutputValue`, as the AWS CLI prints it.
     pub output_value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Description`, as the AWS CLI prints it.
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `ExportName`, as the AWS CLI prints it.
     pub export_name: Option<String>,
 }
 
@@ -98,41 +111,66 @@ pub struct Output {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tag {
+    /// `Key`, as the AWS CLI prints it.
     pub key: String,
     #[serde(default)]
+    /// `Value`, as the AWS CLI prints it.
     pub value: String,
 }
 
 /// Tag keys eksctl puts on every stack it creates.
 pub mod tags {
+    /// `alpha.eksctl.io/cluster-name`.
     pub const CLUSTER_NAME: &str = "alpha.eksctl.io/cluster-name";
+    /// `eksctl.cluster.k8s.io/v1alpha1/cluster-name`.
     pub const CLUSTER_NAME_LEGACY: &str = "eksctl.cluster.k8s.io/v1alpha1/cluster-name";
+    /// `alpha.eksctl.io/eksctl-version`.
     pub const EKSCTL_VERSION: &str = "alpha.eksctl.io/eksctl-version";
+    /// `alpha.eksctl.io/nodegroup-name`.
     pub const NODEGROUP_NAME: &str = "alpha.eksctl.io/nodegroup-name";
+    /// `alpha.eksctl.io/nodegroup-type`.
     pub const NODEGROUP_TYPE: &str = "alpha.eksctl.io/nodegroup-type";
 }
 
 /// The output keys eksctl writes on the cluster stack.
 pub mod outputs {
+    /// `VPC`.
     pub const VPC: &str = "VPC";
+    /// `SecurityGroup`.
     pub const SECURITY_GROUP: &str = "SecurityGroup";
+    /// `SharedNodeSecurityGroup`.
     pub const SHARED_NODE_SECURITY_GROUP: &str = "SharedNodeSecurityGroup";
+    /// `ClusterSecurityGroupId`.
     pub const CLUSTER_SECURITY_GROUP_ID: &str = "ClusterSecurityGroupId";
+    /// `SubnetsPrivate`.
     pub const SUBNETS_PRIVATE: &str = "SubnetsPrivate";
+    /// `SubnetsPublic`.
     pub const SUBNETS_PUBLIC: &str = "SubnetsPublic";
+    /// `SubnetsLocalZonePrivate`.
     pub const SUBNETS_LOCAL_ZONE_PRIVATE: &str = "SubnetsLocalZonePrivate";
+    /// `SubnetsLocalZonePublic`.
     pub const SUBNETS_LOCAL_ZONE_PUBLIC: &str = "SubnetsLocalZonePublic";
+    /// `SubnetsPrivateExtended`.
     pub const SUBNETS_PRIVATE_EXTENDED: &str = "SubnetsPrivateExtended";
+    /// `SubnetsPublicExtended`.
     pub const SUBNETS_PUBLIC_EXTENDED: &str = "SubnetsPublicExtended";
     /// Very old stacks: read by eksctl only when `SubnetsPublic` is absent.
     pub const SUBNETS_LEGACY: &str = "Subnets";
+    /// `ClusterFullyPrivate`.
     pub const CLUSTER_FULLY_PRIVATE: &str = "ClusterFullyPrivate";
+    /// `FeatureNATMode`.
     pub const FEATURE_NAT_MODE: &str = "FeatureNATMode";
+    /// `Endpoint`.
     pub const ENDPOINT: &str = "Endpoint";
+    /// `ARN`.
     pub const ARN: &str = "ARN";
+    /// `CertificateAuthorityData`.
     pub const CERTIFICATE_AUTHORITY_DATA: &str = "CertificateAuthorityData";
+    /// `ServiceRoleARN`.
     pub const SERVICE_ROLE_ARN: &str = "ServiceRoleARN";
+    /// `FargatePodExecutionRoleARN`.
     pub const FARGATE_POD_EXECUTION_ROLE_ARN: &str = "FargatePodExecutionRoleARN";
+    /// `ClusterStackName`.
     pub const CLUSTER_STACK_NAME: &str = "ClusterStackName";
 
     /// Every output that holds a comma-joined subnet list, in the order reports list them.
@@ -372,34 +410,45 @@ impl Stack {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cluster {
+    /// `name`, as the AWS CLI prints it.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `arn`, as the AWS CLI prints it.
     pub arn: Option<String>,
     #[serde(
         default,
         deserialize_with = "timestamp",
         skip_serializing_if = "Option::is_none"
     )]
+    /// `createdAt`, as the AWS CLI prints it.
     pub created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `version`, as the AWS CLI prints it.
     pub version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `endpoint`, as the AWS CLI prints it.
     pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `roleArn`, as the AWS CLI prints it.
     pub role_arn: Option<String>,
     #[serde(default)]
+    /// `resourcesVpcConfig`, as the AWS CLI prints it.
     pub resources_vpc_config: VpcConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `status`, as the AWS CLI prints it.
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `platformVersion`, as the AWS CLI prints it.
     pub platform_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `health`, as the AWS CLI prints it.
     pub health: Option<ClusterHealth>,
     /// Present for an EKS local cluster on AWS Outposts, whose control plane runs on the
     /// Outpost in one subnet of one AZ by design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outpost_config: Option<OutpostConfig>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// `tags`, as the AWS CLI prints it.
     pub tags: BTreeMap<String, String>,
 }
 
@@ -408,8 +457,10 @@ pub struct Cluster {
 #[serde(rename_all = "camelCase")]
 pub struct OutpostConfig {
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `outpostArns`, as the AWS CLI prints it.
     pub outpost_arns: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `controlPlaneInstanceType`, as the AWS CLI prints it.
     pub control_plane_instance_type: Option<String>,
 }
 
@@ -418,18 +469,25 @@ pub struct OutpostConfig {
 #[serde(rename_all = "camelCase")]
 pub struct VpcConfig {
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `subnetIds`, as the AWS CLI prints it.
     pub subnet_ids: Vec<String>,
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `securityGroupIds`, as the AWS CLI prints it.
     pub security_group_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `clusterSecurityGroupId`, as the AWS CLI prints it.
     pub cluster_security_group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `vpcId`, as the AWS CLI prints it.
     pub vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `endpointPublicAccess`, as the AWS CLI prints it.
     pub endpoint_public_access: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `endpointPrivateAccess`, as the AWS CLI prints it.
     pub endpoint_private_access: Option<bool>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `publicAccessCidrs`, as the AWS CLI prints it.
     pub public_access_cidrs: Vec<String>,
 }
 
@@ -438,6 +496,7 @@ pub struct VpcConfig {
 #[serde(rename_all = "camelCase")]
 pub struct ClusterHealth {
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `issues`, as the AWS CLI prints it.
     pub issues: Vec<HealthIssue>,
 }
 
@@ -446,10 +505,13 @@ pub struct ClusterHealth {
 #[serde(rename_all = "camelCase")]
 pub struct HealthIssue {
     #[serde(default)]
+    /// `code`, as the AWS CLI prints it.
     pub code: String,
     #[serde(default)]
+    /// `message`, as the AWS CLI prints it.
     pub message: String,
     #[serde(default, deserialize_with = "null_as_default")]
+    /// `resourceIds`, as the AWS CLI prints it.
     pub resource_ids: Vec<String>,
 }
 
@@ -457,28 +519,40 @@ pub struct HealthIssue {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Subnet {
+    /// `SubnetId`, as the AWS CLI prints it.
     pub subnet_id: String,
     #[serde(default)]
+    /// `VpcId`, as the AWS CLI prints it.
     pub vpc_id: String,
     #[serde(default)]
+    /// `AvailabilityZone`, as the AWS CLI prints it.
     pub availability_zone: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `AvailabilityZoneId`, as the AWS CLI prints it.
     pub availability_zone_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `CidrBlock`, as the AWS CLI prints it.
     pub cidr_block: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `AvailableIpAddressCount`, as the AWS CLI prints it.
     pub available_ip_address_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `MapPublicIpOnLaunch`, as the AWS CLI prints it.
     pub map_public_ip_on_launch: Option<bool>,
     #[serde(default)]
+    /// `State`, as the AWS CLI prints it.
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `DefaultForAz`, as the AWS CLI prints it.
     pub default_for_az: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `OwnerId`, as the AWS CLI prints it.
     pub owner_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `OutpostArn`, as the AWS CLI prints it.
     pub outpost_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `Tags`, as the AWS CLI prints it.
     pub tags: Vec<Tag>,
 }
 
@@ -486,16 +560,22 @@ pub struct Subnet {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SecurityGroup {
+    /// `GroupId`, as the AWS CLI prints it.
     pub group_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `GroupName`, as the AWS CLI prints it.
     pub group_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Description`, as the AWS CLI prints it.
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `VpcId`, as the AWS CLI prints it.
     pub vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `OwnerId`, as the AWS CLI prints it.
     pub owner_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `Tags`, as the AWS CLI prints it.
     pub tags: Vec<Tag>,
 }
 
@@ -504,19 +584,25 @@ pub struct SecurityGroup {
 #[serde(rename_all = "PascalCase")]
 pub struct StackResource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `StackName`, as the AWS CLI prints it.
     pub stack_name: Option<String>,
+    /// `LogicalResourceId`, as the AWS CLI prints it.
     pub logical_resource_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `PhysicalResourceId`, as the AWS CLI prints it.
     pub physical_resource_id: Option<String>,
     #[serde(default)]
+    /// `ResourceType`, as the AWS CLI prints it.
     pub resource_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `ResourceStatus`, as the AWS CLI prints it.
     pub resource_status: Option<String>,
     #[serde(
         default,
         deserialize_with = "timestamp",
         skip_serializing_if = "Option::is_none"
     )]
+    /// `Timestamp`, as the AWS CLI prints it.
     pub timestamp: Option<String>,
 }
 

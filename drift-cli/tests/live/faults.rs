@@ -337,7 +337,7 @@ fn error_response(service: &str, fault: Fault) -> (u16, Vec<(&'static str, Strin
 
 fn forward(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
     let mut up = TcpStream::connect(("127.0.0.1", upstream))?;
-    up.set_read_timeout(Some(Duration::from_secs(60)))?;
+    up.set_read_timeout(Some(Duration::from_mins(1)))?;
     let head: Vec<&str> = req
         .head
         .lines()
@@ -629,7 +629,9 @@ fn serve(
         Some(f @ (Fault::AlternateTokens | Fault::SameToken)) => {
             // moto knows nothing of these tokens: it is always asked for the first page.
             let response = forward(&without_next_token(req), upstream)?;
-            let token = if f == Fault::SameToken || *counters.forwarded.lock().unwrap() % 2 == 0 {
+            let token = if f == Fault::SameToken
+                || (*counters.forwarded.lock().unwrap()).is_multiple_of(2)
+            {
                 "A"
             } else {
                 "B"

@@ -110,7 +110,7 @@ impl Moto {
         body: &str,
     ) -> std::io::Result<(u16, String)> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.set_read_timeout(Some(Duration::from_mins(1)))?;
         let mut req = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.port,
@@ -175,7 +175,12 @@ impl Moto {
 
     /// `eksdrift` pointed at this server with test credentials and no user configuration.
     pub fn eksdrift_std(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_eksdrift"));
+        self.program_std(env!("CARGO_BIN_EXE_eksdrift"))
+    }
+
+    /// [`Self::eksdrift_std`] for another build of eksdrift (benchmarks compare builds).
+    pub fn program_std(&self, program: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         let home = std::env::temp_dir().join("eksdrift-test-home");
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -193,7 +198,7 @@ impl Moto {
     /// [`Self::eksdrift_std`] for assertions, with a generous time limit.
     pub fn eksdrift(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::from_std(self.eksdrift_std());
-        cmd.timeout(Duration::from_secs(300));
+        cmd.timeout(Duration::from_mins(5));
         cmd
     }
 

@@ -736,6 +736,91 @@ done",
     );
 }
 
+/// The collector against its latency bound, not a pass/fail test: run with
+/// `cargo test --release -p drift-cli --test live -- --ignored latency_figures --nocapture`.
+/// A 50-cluster fleet (three with the seed-case drift) behind the test proxy adding
+/// `EKSDRIFT_LATENCY_MS` (default 80) to every call, as a real region's round trip does.
+/// `EKSDRIFT_BIN` measures another build of eksdrift (for before/after figures).
+///
+/// The bound is the sequential round trips any correct collector needs: credentials ∥
+/// ListClusters ∥ DescribeStacks; the DescribeCluster waves at --concurrency; subnets ∥
+/// security groups; the eventual-consistency pause ∥ templates and imports; the second look.
+#[test]
+#[ignore = "benchmark: prints figures, takes minutes"]
+fn latency_figures() {
+    use std::time::{Duration, Instant};
+    let (_lock, moto) = moto();
+    let n: u64 = 50;
+    let concurrency: u64 = 8;
+    let latency_ms: u64 = std::env::var("EKSDRIFT_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(80);
+    let program =
+        std::env::var("EKSDRIFT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_eksdrift").to_owned());
+    rt().block_on(async {
+        for i in 0..n {
+            let c = seed::eksctl_cluster(moto, "us-east-1", &format!("fleet-{i:02}")).await;
+            if i % 17 == 0 {
+                seed::replace_private_subnets(moto, &c).await;
+            }
+        }
+    });
+    let proxy = faults::Proxy::start_with_latency(
+        moto.port,
+        1,
+        Vec::new(),
+        Duration::from_millis(latency_ms),
+    );
+    let run = || {
+        let started = Instant::now();
+        let out = moto
+            .program_std(&program)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .args(["audit", "--all-clusters", "-r", "us-east-1", "-o", "json"])
+            .output()
+            .unwrap();
+        let wall = started.elapsed().as_secs_f64();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (wall, json_of(&out))
+    };
+    run(); // warm moto's per-service state
+    let mut times = Vec::new();
+    let mut report = Value::Null;
+    for _ in 0..7 {
+        let (wall, r) = run();
+        times.push(wall);
+        report = r;
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let rtt = latency_ms as f64 / 1000.0;
+    let waves = n.div_ceil(concurrency) as f64;
+    let pause = 0.75;
+    let bound = rtt * (1.0 + waves + 1.0 + 1.0) + pause;
+    let calls = api_calls(&report);
+    let total: u64 = calls.values().sum();
+    println!("program: {program}");
+    println!(
+        "fleet of {n} clusters (3 drifted), one region, {latency_ms} ms added to every call, --concurrency {concurrency}"
+    );
+    println!("calls per operation: {calls:?} (total {total})");
+    println!(
+        "wall time over 7 runs: median {median:.3} s, min {:.3} s, max {:.3} s",
+        times[0],
+        times[times.len() - 1]
+    );
+    println!(
+        "critical-path bound: (1 + {waves} + 1 + 1) x {rtt:.3} s + {pause} s pause = {bound:.3} s"
+    );
+    println!("median / bound = {:.2}", median / bound);
+}
+
 #[test]
 fn an_unreachable_or_silent_endpoint_fails_the_targets_with_the_right_kind() {
     let (_lock, moto) = moto();

@@ -13,13 +13,18 @@ use crate::report::{ErrorKind, TargetError};
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{action}: {message}")]
 pub struct CallError {
+    /// The `service:Operation` that failed.
     pub action: String,
+    /// The class of failure (decides nothing but the message; every failure exits 2).
     pub kind: ErrorKind,
+    /// The service's error code, when it gave one.
     pub code: Option<String>,
+    /// What happened, naming the file or AWS operation.
     pub message: String,
 }
 
 impl CallError {
+    /// The failure as the report shows it.
     #[must_use]
     pub fn to_target_error(&self) -> TargetError {
         TargetError {

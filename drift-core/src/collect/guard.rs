@@ -27,6 +27,7 @@ pub struct ReadOnlyGuard {
 pub struct Refused(pub String);
 
 impl ReadOnlyGuard {
+    /// A guard with no calls counted.
     #[must_use]
     pub fn new() -> Self {
         Self::default()

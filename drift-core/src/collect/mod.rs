@@ -65,6 +65,7 @@ pub const MAX_PAGES: usize = 1000;
 /// Which clusters to read.
 #[derive(Debug, Clone)]
 pub enum Targets {
+    /// These clusters.
     Named(Vec<String>),
     /// Every cluster `eks:ListClusters` returns in each region.
     All,
@@ -73,9 +74,11 @@ pub enum Targets {
 /// How to reach AWS.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// One entry per audited (or failed) cluster.
     pub targets: Targets,
     /// Regions to read; empty means the region of the AWS configuration chain.
     pub regions: Vec<String>,
+    /// The `profile` of this record.
     pub profile: Option<String>,
     /// Clusters described at once per region.
     pub concurrency: usize,
@@ -88,8 +91,11 @@ pub struct Options {
 /// One cluster's collected state, or why it could not be read.
 #[derive(Debug)]
 pub struct Target {
+    /// The AWS region, when known.
     pub region: String,
+    /// The EKS cluster name.
     pub cluster: String,
+    /// The `result` of this record.
     pub result: Result<Snapshot, TargetError>,
     /// The queries that fed this target, for `capture.json`.
     pub queries: Vec<String>,
@@ -98,9 +104,11 @@ pub struct Target {
 /// Everything one run collected.
 #[derive(Debug)]
 pub struct Collection {
+    /// One entry per audited (or failed) cluster.
     pub targets: Vec<Target>,
     /// Calls made per `service:Operation` (counted by the guard).
     pub api_calls: BTreeMap<String, u64>,
+    /// The `account` of this record.
     pub account: Option<String>,
 }
 
@@ -108,14 +116,18 @@ pub struct Collection {
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     #[error("no AWS region: pass -r/--region, or set AWS_REGION or a region in the AWS profile")]
+    /// No region was given or configured.
     NoRegion,
     #[error("no usable AWS credentials: {0}")]
+    /// The default credential chain found none.
     NoCredentials(String),
     #[error("checking the credentials failed: {0}")]
+    /// `sts:GetCallerIdentity` failed.
     Identity(CallError),
 }
 
 /// Progress for people watching a terminal.
+#[allow(missing_docs)] // the fields are what the variant names
 #[derive(Debug, Clone)]
 pub enum Progress {
     /// A region's cluster list is known.
