@@ -322,4 +322,37 @@ proptest! {
             Err(e) => prop_assert!(e.to_string().contains(".json")),
         }
     }
+
+    #[test]
+    fn bundle_files_of_any_shape_give_an_answer(shapes in proptest::collection::vec(0u8..8, 7)) {
+        // Every bundle file is, at random: absent, the clean fixture's, garbage, a link to
+        // /dev/zero, a FIFO, a folder, over the size limit (sparse), or a link to a file outside.
+        let names = [
+            "describe-stacks.json", "describe-cluster.json", "describe-subnets.json",
+            "describe-security-groups.json", "get-template.json",
+            "describe-stack-resources.json", "capture.json",
+        ];
+        let clean = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clean");
+        let dir = tempfile::tempdir().unwrap();
+        let limits = drift_core::bundle::ReadLimits::with_max_file_bytes(1 << 20);
+        for (name, shape) in names.iter().zip(&shapes) {
+            let path = dir.path().join(name);
+            match shape {
+                0 => {}
+                1 => { let _ = std::fs::copy(clean.join(name), &path); }
+                2 => std::fs::write(&path, b"{\"Stacks\": [\x00garbage").unwrap(),
+                3 => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+                4 => { let _ = std::process::Command::new("mkfifo").arg(&path).status(); }
+                5 => std::fs::create_dir(&path).unwrap(),
+                6 => std::fs::File::create(&path).unwrap().set_len((1 << 20) + 1).unwrap(),
+                _ => std::os::unix::fs::symlink(clean.join(name), &path).unwrap(),
+            }
+        }
+        // It returns (a FIFO or /dev/zero read would hang or exhaust memory), and an error
+        // names the file.
+        match drift_core::bundle::read_bundle_with(dir.path(), &limits) {
+            Ok(s) => { let _ = drift_core::audit(&s); }
+            Err(e) => prop_assert!(e.to_string().contains(".json"), "{}", e),
+        }
+    }
 }
