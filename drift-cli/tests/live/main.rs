@@ -790,6 +790,16 @@ fn latency_figures() {
         (wall, json_of(&out))
     };
     run(); // warm moto's per-service state
+    if std::env::var_os("EKSDRIFT_TRACE_RUN").is_some() {
+        let out = moto
+            .program_std(&program)
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .env("EKSDRIFT_LOG", "drift_core=debug")
+            .args(["audit", "--all-clusters", "-r", "us-east-1", "-o", "json"])
+            .output()
+            .unwrap();
+        println!("{}", String::from_utf8_lossy(&out.stderr));
+    }
     let mut times = Vec::new();
     let mut report = Value::Null;
     for _ in 0..7 {

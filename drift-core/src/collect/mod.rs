@@ -534,45 +534,8 @@ async fn ec2_batch(
         }
     }
     let (subnets, groups) = tokio::join!(
-        describe_filtered(
-            "ec2:DescribeSubnets",
-            "subnet-id",
-            &subnet_ids,
-            |filter, token| async move {
-                let page = ec2
-                    .describe_subnets()
-                    .filters(filter)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
-                Ok((
-                    page.subnets().iter().map(map::subnet).collect(),
-                    page.next_token().map(str::to_owned),
-                ))
-            }
-        ),
-        describe_filtered(
-            "ec2:DescribeSecurityGroups",
-            "group-id",
-            &group_ids,
-            |filter, token| async move {
-                let page = ec2
-                    .describe_security_groups()
-                    .filters(filter)
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| classify("ec2:DescribeSecurityGroups", &e))?;
-                Ok((
-                    page.security_groups()
-                        .iter()
-                        .map(map::security_group)
-                        .collect(),
-                    page.next_token().map(str::to_owned),
-                ))
-            }
-        ),
+        describe_subnets(ec2, &subnet_ids),
+        describe_security_groups(ec2, &group_ids)
     );
     Ec2State {
         subnet_ids,
@@ -624,57 +587,8 @@ async fn second_look(ec2: &aws_sdk_ec2::Client, state: &mut Ec2State) -> Vec<Str
         groups: Ok(Vec::new()),
     };
     let (subnets, groups) = tokio::join!(
-        async {
-            if again.subnet_ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            describe_filtered(
-                "ec2:DescribeSubnets",
-                "subnet-id",
-                &again.subnet_ids,
-                |filter, token| async move {
-                    let page = ec2
-                        .describe_subnets()
-                        .filters(filter)
-                        .set_next_token(token)
-                        .send()
-                        .await
-                        .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
-                    Ok((
-                        page.subnets().iter().map(map::subnet).collect(),
-                        page.next_token().map(str::to_owned),
-                    ))
-                },
-            )
-            .await
-        },
-        async {
-            if again.group_ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            describe_filtered(
-                "ec2:DescribeSecurityGroups",
-                "group-id",
-                &again.group_ids,
-                |filter, token| async move {
-                    let page = ec2
-                        .describe_security_groups()
-                        .filters(filter)
-                        .set_next_token(token)
-                        .send()
-                        .await
-                        .map_err(|e| classify("ec2:DescribeSecurityGroups", &e))?;
-                    Ok((
-                        page.security_groups()
-                            .iter()
-                            .map(map::security_group)
-                            .collect(),
-                        page.next_token().map(str::to_owned),
-                    ))
-                },
-            )
-            .await
-        },
+        describe_subnets(ec2, &again.subnet_ids),
+        describe_security_groups(ec2, &again.group_ids)
     );
     if !again.subnet_ids.is_empty() {
         queries.push(format!(
@@ -965,6 +879,61 @@ async fn describe_cluster(
     })
 }
 
+/// The subnets among `ids` that exist (by `subnet-id` filter; nothing asked for none).
+async fn describe_subnets(
+    ec2: &aws_sdk_ec2::Client,
+    ids: &BTreeSet<String>,
+) -> Result<Vec<Subnet>, CallError> {
+    describe_filtered(
+        "ec2:DescribeSubnets",
+        "subnet-id",
+        ids,
+        |filter, token| async move {
+            let page = ec2
+                .describe_subnets()
+                .filters(filter)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeSubnets", &e))?;
+            Ok((
+                page.subnets().iter().map(map::subnet).collect(),
+                page.next_token().map(str::to_owned),
+            ))
+        },
+    )
+    .await
+}
+
+/// The security groups among `ids` that exist (by `group-id` filter).
+async fn describe_security_groups(
+    ec2: &aws_sdk_ec2::Client,
+    ids: &BTreeSet<String>,
+) -> Result<Vec<SecurityGroup>, CallError> {
+    describe_filtered(
+        "ec2:DescribeSecurityGroups",
+        "group-id",
+        ids,
+        |filter, token| async move {
+            let page = ec2
+                .describe_security_groups()
+                .filters(filter)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeSecurityGroups", &e))?;
+            Ok((
+                page.security_groups()
+                    .iter()
+                    .map(map::security_group)
+                    .collect(),
+                page.next_token().map(str::to_owned),
+            ))
+        },
+    )
+    .await
+}
+
 /// One filtered describe family: `ids` in chunks of [`FILTER_CHUNK`] as values of the
 /// `filter` filter, every page of each chunk. Filters return what exists and nothing for what
 /// does not, where explicit IDs would fail the whole call on the first deleted one.
@@ -979,16 +948,17 @@ where
     Fut: Future<Output = Result<(Vec<T>, Option<String>), CallError>>,
 {
     let ids: Vec<String> = ids.iter().cloned().collect();
-    let mut found = Vec::new();
-    for chunk in ids.chunks(FILTER_CHUNK) {
+    // The chunks are independent: asked for at once.
+    let page = &page;
+    let chunks = ids.chunks(FILTER_CHUNK).map(|chunk| {
         let filter = Filter::builder()
             .name(filter)
             .set_values(Some(chunk.to_vec()))
             .build();
-        let page = &page;
-        found.extend(paginate(action, |token| page(filter.clone(), token)).await?);
-    }
-    Ok(found)
+        async move { paginate(action, |token| page(filter.clone(), token)).await }
+    });
+    let found = futures::future::try_join_all(chunks).await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 async fn stack_details(
