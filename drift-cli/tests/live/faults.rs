@@ -47,7 +47,7 @@ pub enum Fault {
     AlternateTokens,
     /// The real CloudFormation answer, always with `NextToken` `A`.
     SameToken,
-    /// 200 with five megabytes of garbage instead of the answer.
+    /// 400 with five megabytes of garbage for a body: the SDK keeps the raw answer in its error.
     HugeGarbage,
     /// The real EKS `ListClusters` answer with every name listed twice.
     DuplicateNames,
@@ -642,7 +642,7 @@ fn serve(
         Some(Fault::HugeGarbage) => {
             let body = "x".repeat(5 << 20);
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             conn.write_all(head.as_bytes())?;

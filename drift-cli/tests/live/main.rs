@@ -1035,6 +1035,9 @@ mod fault_injection {
             .collect();
         assert_eq!(failed.len(), 1, "{report}");
         assert_eq!(failed[0]["cluster"], "f1");
+        // The raw answer was there to copy, and was cut.
+        let message = failed[0]["error"]["message"].as_str().unwrap();
+        assert!(message.contains("more bytes not shown"), "{message}");
     }
 
     #[test]
