@@ -43,6 +43,7 @@ use aws_sdk_ec2::types::Filter;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
 use aws_types::region::Region;
 use aws_types::sdk_config::SdkConfig;
+use futures::FutureExt as _;
 use futures::stream::{self, StreamExt as _};
 
 use self::error::{CallError, classify};
@@ -332,6 +333,9 @@ struct Ec2State {
     group_ids: BTreeSet<String>,
     subnets: Result<Vec<Subnet>, CallError>,
     groups: Result<Vec<SecurityGroup>, CallError>,
+    /// When EC2 answered for each ID: the second look at a missing ID waits for the pause
+    /// counted from then, not from the end of the whole batch.
+    answered: HashMap<String, tokio::time::Instant>,
 }
 
 async fn collect_region(
@@ -341,12 +345,43 @@ async fn collect_region(
     on_progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Vec<Target> {
     let mut queries = Vec::new();
-    // Phase 2: the stacks alongside the clusters.
-    let (stacks, described) = tokio::join!(
-        describe_all_stacks(&clients.cfn),
-        describe_clusters(region, clients, opts, on_progress)
-    );
-    let described = match described {
+    // Phase 2: the stacks alongside the cluster names and the DescribeCluster waves; as soon as
+    // both the stacks and the names are known, the EC2 lookup of what the cluster stacks name
+    // runs alongside the waves (the emulator's, or a large region's, slowest answer).
+    let stacks = describe_all_stacks(&clients.cfn).shared();
+    let stacks_for_ec2 = stacks.clone();
+    let phase2 = async move {
+        let names = cluster_names(&clients.eks, opts).await?;
+        on_progress(Progress::Region {
+            region: region.to_owned(),
+            clusters: names.len(),
+        });
+        let early = async {
+            if names.is_empty() {
+                return None;
+            }
+            let stacks = stacks_for_ec2.await.ok()?;
+            let mut subnet_ids = BTreeSet::new();
+            let mut group_ids = BTreeSet::new();
+            for name in &names {
+                let unknown = Cluster {
+                    name: name.clone(),
+                    ..Cluster::default()
+                };
+                let (subnets, groups) = referenced_ids(&stacks_of(&stacks, name), &unknown);
+                subnet_ids.extend(subnets);
+                group_ids.extend(groups);
+            }
+            Some(Ec2State::fetch(&clients.ec2, subnet_ids, group_ids).await)
+        };
+        let (early, clusters) = tokio::join!(
+            early,
+            describe_clusters(region, clients, opts.concurrency, &names)
+        );
+        Ok::<_, CallError>((Described { names, clusters }, early))
+    };
+    let (stacks, phase2) = tokio::join!(stacks, phase2);
+    let (described, early) = match phase2 {
         Ok(d) => d,
         Err(e) => return vec![failed(region, "*", &e, &queries)],
     };
@@ -372,14 +407,22 @@ async fn collect_region(
         stacks.len()
     ));
 
-    // Phase 3: one filtered EC2 batch for every cluster of the region.
+    // Phase 3: what the described clusters name beyond their stacks' outputs (nothing, for a
+    // cluster whose stack tells the truth), one filtered batch for the whole region.
     let mut own_stacks: HashMap<String, Vec<Stack>> = HashMap::new();
+    let mut subnet_ids = BTreeSet::new();
+    let mut group_ids = BTreeSet::new();
     for name in &described.names {
-        if let Some(Ok(_)) = described.clusters.get(name) {
-            own_stacks.insert(name.clone(), stacks_of(&stacks, name));
+        if let Some(Ok(cluster)) = described.clusters.get(name) {
+            let mine = stacks_of(&stacks, name);
+            let (subnets, groups) = referenced_ids(&mine, cluster);
+            subnet_ids.extend(subnets);
+            group_ids.extend(groups);
+            own_stacks.insert(name.clone(), mine);
         }
     }
-    let mut ec2 = ec2_batch(&clients.ec2, &described, &own_stacks).await;
+    let mut ec2 = early.unwrap_or_else(Ec2State::empty);
+    ec2.fetch_more(&clients.ec2, &subnet_ids, &group_ids).await;
     queries.push(format!(
         "ec2:DescribeSubnets filter subnet-id ({} IDs)",
         ec2.subnet_ids.len()
@@ -484,64 +527,104 @@ fn opts_lists_clusters(opts: &Options) -> bool {
     matches!(opts.targets, Targets::All)
 }
 
-/// The cluster names (given, or `ListClusters`), each described, `concurrency` at a time.
+/// The cluster names: as given, or `ListClusters`; deduplicated (a name listed twice is
+/// audited once).
+async fn cluster_names(
+    eks: &aws_sdk_eks::Client,
+    opts: &Options,
+) -> Result<Vec<String>, CallError> {
+    let names: Vec<String> = match &opts.targets {
+        Targets::Named(names) => names.clone(),
+        Targets::All => list_clusters(eks).await?,
+    };
+    let mut seen = BTreeSet::new();
+    Ok(names
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .collect())
+}
+
+/// Each cluster described, `concurrency` at a time.
 async fn describe_clusters(
     region: &str,
     clients: &Clients,
-    opts: &Options,
-    on_progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<Described, CallError> {
-    let names: Vec<String> = match &opts.targets {
-        Targets::Named(names) => names.clone(),
-        Targets::All => list_clusters(&clients.eks).await?,
-    };
-    // Deduplicated: ListClusters (or the user) naming a cluster twice audits it once.
-    let mut seen = BTreeSet::new();
-    let names: Vec<String> = names
-        .into_iter()
-        .filter(|n| seen.insert(n.clone()))
-        .collect();
-    on_progress(Progress::Region {
-        region: region.to_owned(),
-        clusters: names.len(),
-    });
-    let clusters = stream::iter(names.iter())
+    concurrency: usize,
+    names: &[String],
+) -> HashMap<String, Result<Cluster, CallError>> {
+    stream::iter(names.iter())
         .map(|name| async move {
             (
                 name.clone(),
                 describe_cluster(&clients.eks, region, name).await,
             )
         })
-        .buffer_unordered(opts.concurrency.max(1))
+        .buffer_unordered(concurrency.max(1))
         .collect()
-        .await;
-    Ok(Described { names, clusters })
+        .await
 }
 
-/// Phase 3: the subnets and security groups every described cluster and its stacks name.
-async fn ec2_batch(
-    ec2: &aws_sdk_ec2::Client,
-    described: &Described,
-    own_stacks: &HashMap<String, Vec<Stack>>,
-) -> Ec2State {
-    let mut subnet_ids = BTreeSet::new();
-    let mut group_ids = BTreeSet::new();
-    for (name, stacks) in own_stacks {
-        if let Some(Ok(cluster)) = described.clusters.get(name) {
-            let (subnets, groups) = referenced_ids(stacks, cluster);
-            subnet_ids.extend(subnets);
-            group_ids.extend(groups);
+impl Ec2State {
+    fn empty() -> Self {
+        Ec2State {
+            subnet_ids: BTreeSet::new(),
+            group_ids: BTreeSet::new(),
+            subnets: Ok(Vec::new()),
+            groups: Ok(Vec::new()),
+            answered: HashMap::new(),
         }
     }
-    let (subnets, groups) = tokio::join!(
-        describe_subnets(ec2, &subnet_ids),
-        describe_security_groups(ec2, &group_ids)
-    );
-    Ec2State {
-        subnet_ids,
-        group_ids,
-        subnets,
-        groups,
+
+    /// The subnets ∥ the security groups among the given IDs.
+    async fn fetch(
+        ec2: &aws_sdk_ec2::Client,
+        subnet_ids: BTreeSet<String>,
+        group_ids: BTreeSet<String>,
+    ) -> Self {
+        let (subnets, groups) = tokio::join!(
+            describe_subnets(ec2, &subnet_ids),
+            describe_security_groups(ec2, &group_ids)
+        );
+        let now = tokio::time::Instant::now();
+        let answered = subnet_ids
+            .iter()
+            .chain(&group_ids)
+            .map(|id| (id.clone(), now))
+            .collect();
+        Ec2State {
+            subnet_ids,
+            group_ids,
+            subnets,
+            groups,
+            answered,
+        }
+    }
+
+    /// Asks for the IDs not asked for yet (no call when there are none) and adds the answers;
+    /// a failure of either lookup is kept.
+    async fn fetch_more(
+        &mut self,
+        ec2: &aws_sdk_ec2::Client,
+        subnet_ids: &BTreeSet<String>,
+        group_ids: &BTreeSet<String>,
+    ) {
+        let new_subnets: BTreeSet<String> =
+            subnet_ids.difference(&self.subnet_ids).cloned().collect();
+        let new_groups: BTreeSet<String> = group_ids.difference(&self.group_ids).cloned().collect();
+        let more = Ec2State::fetch(ec2, new_subnets, new_groups).await;
+        self.subnet_ids.extend(more.subnet_ids);
+        self.group_ids.extend(more.group_ids);
+        self.answered.extend(more.answered);
+        merge(&mut self.subnets, more.subnets);
+        merge(&mut self.groups, more.groups);
+    }
+}
+
+/// `found` plus `more`, or the first error.
+fn merge<T>(found: &mut Result<Vec<T>, CallError>, more: Result<Vec<T>, CallError>) {
+    match (found.as_mut(), more) {
+        (Ok(found), Ok(more)) => found.extend(more),
+        (Ok(_), Err(e)) => *found = Err(e),
+        (Err(_), _) => {}
     }
 }
 
@@ -578,13 +661,20 @@ async fn second_look(ec2: &aws_sdk_ec2::Client, state: &mut Ec2State) -> Vec<Str
     if missing_subnets.is_empty() && missing_groups.is_empty() {
         return Vec::new();
     }
-    tokio::time::sleep(RECHECK_DELAY).await;
+    // The pause counts from the latest answer that left an ID missing.
+    let last_answer = missing_subnets
+        .iter()
+        .chain(&missing_groups)
+        .filter_map(|id| state.answered.get(id))
+        .max()
+        .copied()
+        .unwrap_or_else(tokio::time::Instant::now);
+    tokio::time::sleep_until(last_answer + RECHECK_DELAY).await;
     let mut queries = Vec::new();
     let again = Ec2State {
         subnet_ids: missing_subnets,
         group_ids: missing_groups,
-        subnets: Ok(Vec::new()),
-        groups: Ok(Vec::new()),
+        ..Ec2State::empty()
     };
     let (subnets, groups) = tokio::join!(
         describe_subnets(ec2, &again.subnet_ids),
@@ -602,22 +692,8 @@ async fn second_look(ec2: &aws_sdk_ec2::Client, state: &mut Ec2State) -> Vec<Str
             again.group_ids.len()
         ));
     }
-    match subnets {
-        Ok(more) => {
-            if let Ok(found) = &mut state.subnets {
-                found.extend(more);
-            }
-        }
-        Err(e) => state.subnets = Err(e),
-    }
-    match groups {
-        Ok(more) => {
-            if let Ok(found) = &mut state.groups {
-                found.extend(more);
-            }
-        }
-        Err(e) => state.groups = Err(e),
-    }
+    merge(&mut state.subnets, subnets);
+    merge(&mut state.groups, groups);
     queries
 }
 
