@@ -486,7 +486,7 @@ pub(crate) mod src {
 }
 
 /// Longest string an evidence value carries, in characters.
-pub const MAX_EVIDENCE_CHARS: usize = 4096;
+pub const MAX_EVIDENCE_CHARS: usize = 1024;
 /// Most items an evidence list carries.
 pub const MAX_EVIDENCE_ITEMS: usize = 100;
 
