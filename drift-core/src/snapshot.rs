@@ -82,6 +82,9 @@ pub struct Stack {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// `StackStatusReason`, as the AWS CLI prints it.
     pub stack_status_reason: Option<String>,
+    /// `EnableTerminationProtection`, as the AWS CLI prints it (`None` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_termination_protection: Option<bool>,
     #[serde(default, deserialize_with = "null_as_default")]
     /// `Outputs`, as the AWS CLI prints it.
     pub outputs: Vec<Output>,
@@ -274,6 +277,20 @@ impl Stack {
     pub fn cluster_name_tag(&self) -> Option<&str> {
         self.tag(tags::CLUSTER_NAME)
             .or_else(|| self.tag(tags::CLUSTER_NAME_LEGACY))
+    }
+
+    /// The nodegroup this stack is for, when it is an eksctl nodegroup stack of `cluster`:
+    /// tagged for the cluster and named `eksctl-<cluster>-nodegroup-<ng>` (the
+    /// `alpha.eksctl.io/nodegroup-name` tag, else the name's tail).
+    #[must_use]
+    pub fn nodegroup_of(&self, cluster: &str) -> Option<&str> {
+        if self.cluster_name_tag() != Some(cluster) {
+            return None;
+        }
+        let tail = self
+            .stack_name
+            .strip_prefix(&format!("eksctl-{cluster}-nodegroup-"))?;
+        Some(self.tag(tags::NODEGROUP_NAME).unwrap_or(tail))
     }
 
     /// The eksctl version that created or last updated the stack.

@@ -412,3 +412,43 @@ fn report_size_grows_linearly_with_the_output_size() {
     let ratio = large / small;
     assert!(ratio < 2.4, "report grew {ratio:.2}x for 2x the input");
 }
+
+#[test]
+fn failed_nodegroup_stacks_are_named_with_what_breaks() {
+    let report = audit_fixture("nodegroup-stack-unusable");
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "EKD501")
+        .map(|f| (f.resource.id.as_str(), f.impact.as_str()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(found.iter().any(
+        |(id, impact)| *id == "eksctl-prod-nodegroup-ng-2" && impact.contains("never created")
+    ));
+    assert!(
+        found
+            .iter()
+            .any(|(id, impact)| *id == "eksctl-prod-nodegroup-ng-3"
+                && impact.contains("eksctl delete cluster fail"))
+    );
+    // The healthy nodegroup stack and the other cluster's stacks are not reported.
+    assert!(
+        !found
+            .iter()
+            .any(|(id, _)| id.contains("ng-1") || id.contains("staging"))
+    );
+}
+
+#[test]
+fn termination_protection_is_info_and_says_which_eksctl_stops() {
+    let report = audit_fixture("termination-protection-on");
+    let f = report.findings.iter().find(|f| f.code == "EKD701").unwrap();
+    assert_eq!(f.severity, Severity::Info);
+    assert!(
+        f.impact.contains("eksctl >= 0.218 turns it off itself"),
+        "{}",
+        f.impact
+    );
+    assert!(f.impact.contains("eksctl < 0.218"), "{}", f.impact);
+}

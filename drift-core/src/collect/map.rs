@@ -32,6 +32,7 @@ pub fn stack(s: &cfn::Stack) -> Stack {
             .map(|st| st.as_str().to_owned())
             .unwrap_or_default(),
         stack_status_reason: owned(s.stack_status_reason()),
+        enable_termination_protection: s.enable_termination_protection(),
         outputs: s
             .outputs()
             .iter()

@@ -187,6 +187,8 @@ mod tests {
                 "2" => "subnets",
                 "3" => "security_groups",
                 "4" => "cluster",
+                "5" => "nodegroups",
+                "7" => "lifecycle",
                 other => panic!("{}: no family for EKD{other}xx", rule.code),
             };
             let path = format!(
