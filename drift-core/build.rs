@@ -6,8 +6,11 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
-    println!("cargo:rerun-if-changed={}", root.display());
+    // Read at run time, not baked in when the script is compiled: one target folder may serve
+    // several checkouts. The rerun path is relative to the package for the same reason.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("src/rules");
+    println!("cargo:rerun-if-changed=src/rules");
     let mut families: Vec<_> = fs::read_dir(&root)
         .expect("src/rules")
         .map(|e| e.expect("src/rules entry").path())

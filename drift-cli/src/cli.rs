@@ -122,6 +122,12 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
+    /// Gate one eksctl operation: the exit code counts only the findings that break it (the
+    /// report stays whole; those findings come first in the table). E.g.
+    /// `eksdrift audit -c prod --for delete-cluster && eksctl delete cluster prod`
+    #[arg(long = "for", value_name = "OPERATION", value_parser = operation)]
+    pub for_operation: Option<drift_core::report::Operation>,
+
     /// Colour in the table (NO_COLOR is honoured under auto)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
@@ -155,6 +161,17 @@ pub struct ExplainArgs {
     /// Rule code (EKD202) or slug (output-subnet-deleted)
     #[arg(value_name = "CODE-or-SLUG")]
     pub rule: String,
+}
+
+/// One of the operations `breaks` names.
+fn operation(s: &str) -> Result<drift_core::report::Operation, String> {
+    drift_core::report::Operation::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = drift_core::report::Operation::ALL
+            .iter()
+            .map(|o| o.as_str())
+            .collect();
+        format!("one of: {}", names.join(", "))
+    })
 }
 
 /// An EKS cluster name: 1 to 100 characters, a letter or digit first, then letters, digits,

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser as _;
-use drift_core::report::{Report, Severity, TargetStatus};
+use drift_core::report::{Operation, Report, Severity, TargetStatus};
 use drift_core::rules;
 
 use crate::cli::{AuditArgs, Cli, ColorChoice, Command, FailOn, Format};
@@ -111,7 +111,7 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         }
     };
     let written = output::emit(args.output_file.as_deref(), |w| match args.output {
-        Format::Table => render::table::report(w, &report, color),
+        Format::Table => render::table::report(w, &report, color, args.for_operation),
         Format::Json => render::json::report(w, &report),
     });
     match written {
@@ -119,10 +119,10 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         Err(err) if output::is_broken_pipe(&err) => {}
         other => other?,
     }
-    Ok(exit_code(&report, args.fail_on))
+    Ok(exit_code(&report, args.fail_on, args.for_operation))
 }
 
-fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>) -> u8 {
     if report
         .targets
         .iter()
@@ -136,9 +136,18 @@ fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    match threshold {
-        Some(t) if report.has_finding_at_or_above(t) => FINDINGS,
-        _ => OK,
+    let Some(threshold) = threshold else {
+        return OK;
+    };
+    let counted = report
+        .targets
+        .iter()
+        .flat_map(|t| &t.findings)
+        .filter(|f| gate.is_none_or(|op| f.breaks.contains(&op)));
+    if counted.into_iter().any(|f| f.severity >= threshold) {
+        FINDINGS
+    } else {
+        OK
     }
 }
 

@@ -76,7 +76,7 @@ fn seed_case_json_is_one_document_with_the_contract_fields() {
         .code(1)
         .stderr("");
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.0");
+    assert_eq!(v["schema_version"], "1.1");
     assert_eq!(v["tool"]["name"], "eksdrift");
     assert_eq!(v["summary"]["findings"]["error"], 2);
     assert_eq!(v["summary"]["audited"], 1);
@@ -712,4 +712,56 @@ fn a_huge_or_special_bundle_file_fails_that_bundle_alone() {
             assert_eq!(t["error"]["kind"], "invalid_input", "{t}");
         }
     }
+}
+
+#[test]
+fn for_gates_the_exit_code_on_one_operation() {
+    let gate = |fixture_name: &str, op: &str| {
+        eksdrift()
+            .args(["audit", "-o", "json", "--for", op, "--from"])
+            .arg(fixture(fixture_name))
+            .assert()
+            .get_output()
+            .status
+            .code()
+    };
+    // The seed case breaks create-nodegroup, not delete-cluster.
+    assert_eq!(gate("subnet-replaced", "create-nodegroup"), Some(1));
+    assert_eq!(gate("subnet-replaced", "delete-cluster"), Some(0));
+    // A nodegroup stack in DELETE_FAILED breaks delete-cluster.
+    assert_eq!(gate("nodegroup-stack-unusable", "delete-cluster"), Some(1));
+    assert_eq!(
+        gate("nodegroup-stack-unusable", "create-iamserviceaccount"),
+        Some(0)
+    );
+    // The report stays whole, and names what each finding breaks.
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--for", "delete-cluster", "--from"])
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(0);
+    let v = json(&a);
+    assert_eq!(v["schema_version"], "1.1");
+    let findings = v["targets"][0]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3);
+    assert_eq!(
+        findings[0]["breaks"],
+        serde_json::json!(["create-nodegroup"])
+    );
+    // The table says what is gated and puts those findings first.
+    let a = eksdrift()
+        .args(["audit", "--for", "delete-cluster", "--from"])
+        .arg(fixture("nodegroup-stack-unusable"))
+        .assert()
+        .code(1);
+    let table = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(table.starts_with("Gate: delete-cluster"), "{table}");
+    let first_row = table.lines().find(|l| l.contains("EKD")).unwrap();
+    assert!(first_row.contains("EKD501"), "{table}");
+    eksdrift()
+        .args(["audit", "--for", "delete-everything", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("delete-cluster"));
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::snapshot::{Cluster, Stack};
 
 /// Version of the JSON report layout: minor = additive, major = breaking.
-pub const SCHEMA_VERSION: &str = "1.0";
+pub const SCHEMA_VERSION: &str = "1.1";
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -309,6 +309,66 @@ pub struct NotChecked {
     pub reason: String,
 }
 
+/// An eksctl (or EKS) operation a finding makes fail: the closed vocabulary of `breaks` and
+/// `eksdrift audit --for`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Operation {
+    /// `eksctl create nodegroup`.
+    CreateNodegroup,
+    /// `eksctl create fargateprofile`.
+    CreateFargateprofile,
+    /// `eksctl upgrade cluster` (and EKS version updates).
+    UpgradeCluster,
+    /// `eksctl upgrade nodegroup` (and scaling an eksctl nodegroup).
+    UpgradeNodegroup,
+    /// `eksctl delete nodegroup`.
+    DeleteNodegroup,
+    /// `eksctl delete cluster`.
+    DeleteCluster,
+    /// `eksctl utils update-cluster-vpc-config` / EKS `UpdateClusterConfig`.
+    UpdateClusterVpcConfig,
+    /// `eksctl create iamserviceaccount`.
+    CreateIamserviceaccount,
+}
+
+impl Operation {
+    /// Every operation, in the order the docs list them.
+    pub const ALL: [Operation; 8] = [
+        Operation::CreateNodegroup,
+        Operation::CreateFargateprofile,
+        Operation::UpgradeCluster,
+        Operation::UpgradeNodegroup,
+        Operation::DeleteNodegroup,
+        Operation::DeleteCluster,
+        Operation::UpdateClusterVpcConfig,
+        Operation::CreateIamserviceaccount,
+    ];
+
+    /// The kebab-case name the report and `--for` use.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::CreateNodegroup => "create-nodegroup",
+            Operation::CreateFargateprofile => "create-fargateprofile",
+            Operation::UpgradeCluster => "upgrade-cluster",
+            Operation::UpgradeNodegroup => "upgrade-nodegroup",
+            Operation::DeleteNodegroup => "delete-nodegroup",
+            Operation::DeleteCluster => "delete-cluster",
+            Operation::UpdateClusterVpcConfig => "update-cluster-vpc-config",
+            Operation::CreateIamserviceaccount => "create-iamserviceaccount",
+        }
+    }
+
+    /// The operation named `name` (kebab-case).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
 /// One inconsistency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(JsonSchema))]
@@ -331,8 +391,12 @@ pub struct Finding {
     pub actual: Evidence,
     /// What breaks, naming the eksctl or EKS operation.
     pub impact: String,
-    /// The `remediation` of this record.
+    /// How to fix it.
     pub remediation: Remediation,
+    /// The eksctl operations this finding makes fail (schema 1.1); `eksdrift audit --for OP`
+    /// sets the exit code from the findings that name OP.
+    #[serde(default)]
+    pub breaks: Vec<Operation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -455,6 +519,11 @@ impl Finding {
     #[must_use]
     pub(crate) fn with_actual(mut self, e: Evidence) -> Self {
         self.actual = e.capped();
+        self
+    }
+    #[must_use]
+    pub(crate) fn with_breaks(mut self, breaks: &[Operation]) -> Self {
+        self.breaks = breaks.to_vec();
         self
     }
     #[must_use]

@@ -19,6 +19,7 @@ struct RuleRow {
     severity: &'static str,
     since: &'static str,
     summary: &'static str,
+    breaks: Vec<&'static str>,
     doc: String,
 }
 
@@ -31,6 +32,7 @@ pub fn rules(w: &mut dyn Write) -> io::Result<()> {
             severity: r.severity.as_str(),
             since: r.since,
             summary: r.summary,
+            breaks: r.breaks.iter().map(|o| o.as_str()).collect(),
             doc: r.doc(),
         })
         .collect();

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use comfy_table::modifiers::UTF8_ROUND_CORNERS;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
-use drift_core::report::{Finding, Report, Severity, TargetReport, TargetStatus};
+use drift_core::report::{Finding, Operation, Report, Severity, TargetReport, TargetStatus};
 use drift_core::rules::{ALL, Rule};
 use drift_core::text::terminal_safe;
 
@@ -80,12 +80,24 @@ fn counts(errors: usize, warnings: usize, infos: usize) -> String {
     )
 }
 
-pub fn report(w: &mut dyn Write, report: &Report, color: bool) -> io::Result<()> {
+pub fn report(
+    w: &mut dyn Write,
+    report: &Report,
+    color: bool,
+    gate: Option<Operation>,
+) -> io::Result<()> {
+    if let Some(op) = gate {
+        writeln!(
+            w,
+            "Gate: {} (the exit code counts only the findings that break it; they come first)\n",
+            op.as_str()
+        )?;
+    }
     for (i, target) in report.targets.iter().enumerate() {
         if i > 0 {
             writeln!(w)?;
         }
-        write_target(w, target, color)?;
+        write_target(w, target, color, gate)?;
     }
     let s = &report.summary;
     writeln!(w)?;
@@ -99,7 +111,12 @@ pub fn report(w: &mut dyn Write, report: &Report, color: bool) -> io::Result<()>
     )
 }
 
-fn write_target(w: &mut dyn Write, t: &TargetReport, color: bool) -> io::Result<()> {
+fn write_target(
+    w: &mut dyn Write,
+    t: &TargetReport,
+    color: bool,
+    gate: Option<Operation>,
+) -> io::Result<()> {
     let region = t.region.as_deref().unwrap_or("unknown region");
     writeln!(
         w,
@@ -131,14 +148,25 @@ fn write_target(w: &mut dyn Write, t: &TargetReport, color: bool) -> io::Result<
     }
 
     if !t.findings.is_empty() {
+        // The findings that break the gated operation first (a stable sort keeps the rest in
+        // report order).
+        let mut findings: Vec<&Finding> = t.findings.iter().collect();
+        if let Some(op) = gate {
+            findings.sort_by_key(|f| !f.breaks.contains(&op));
+        }
         let mut table = new_table(color);
         table.set_header(vec!["SEVERITY", "CODE", "RESOURCE", "FINDING"]);
-        for f in &t.findings {
+        for f in findings {
             table.add_row(vec![
                 severity_cell(f.severity),
                 Cell::new(&f.code),
                 Cell::new(safe(&f.resource.id)),
-                Cell::new(format!("{}\n→ {}", safe(&f.message), safe(&f.impact))),
+                Cell::new(format!(
+                    "{}\n→ {}{}",
+                    safe(&f.message),
+                    safe(&f.impact),
+                    breaks_line(&f.breaks)
+                )),
             ]);
         }
         writeln!(w, "{table}")?;
@@ -163,6 +191,15 @@ fn write_target(w: &mut dyn Write, t: &TargetReport, color: bool) -> io::Result<
             counts(c.error, c.warning, c.info)
         )
     }
+}
+
+/// `\nbreaks: a, b` when the finding names operations.
+fn breaks_line(breaks: &[Operation]) -> String {
+    if breaks.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = breaks.iter().map(|o| o.as_str()).collect();
+    format!("\nbreaks: {}", names.join(", "))
 }
 
 /// Each distinct remediation once, with the codes it answers.

@@ -119,6 +119,27 @@ fn seed_case_live_audit_exits_1_and_names_the_deleted_subnets() {
     );
     assert!(fix.contains("REVERT_DRIFT"), "{fix}");
 
+    // Gating one operation: the seed-case drift breaks create-nodegroup, not delete-cluster.
+    for (op, code) in [("create-nodegroup", 1), ("delete-cluster", 0)] {
+        let gated = moto
+            .eksdrift()
+            .args([
+                "audit",
+                "-c",
+                "prod",
+                "-r",
+                "us-west-2",
+                "-o",
+                "json",
+                "--for",
+                op,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(gated.status.code(), Some(code), "--for {op}");
+        assert_eq!(json_of(&gated)["targets"][0]["findings"], t["findings"]);
+    }
+
     // The table names them too.
     let table = moto
         .eksdrift()

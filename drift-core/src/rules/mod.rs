@@ -10,7 +10,7 @@
 //! A check returns its findings, or [`Skip`] with the reason it could not check (an input it
 //! needs is missing): never a silent clean.
 
-use crate::report::{Evidence, Finding, Remediation, Resource, Severity};
+use crate::report::{Evidence, Finding, Operation, Remediation, Resource, Severity};
 
 mod catalogue;
 pub(crate) mod context;
@@ -38,6 +38,8 @@ pub struct Rule {
     pub severity: Severity,
     /// The eksdrift version that added the rule.
     pub since: &'static str,
+    /// The eksctl operations its findings make fail (a finding may name fewer or others).
+    pub breaks: &'static [Operation],
     /// The doc comment of the declaration, as written (one leading space per line).
     pub(crate) raw_doc: &'static str,
     pub(crate) check: fn(&Context<'_>) -> Checked,
@@ -60,6 +62,7 @@ macro_rules! declare_rule {
         severity: $severity:ident,
         since: $since:literal,
         summary: $summary:literal,
+        breaks: [$($op:ident),* $(,)?],
     ) => {
         $(#[doc = $doc])+
         pub(crate) static RULE: $crate::rules::Rule = $crate::rules::Rule {
@@ -68,6 +71,7 @@ macro_rules! declare_rule {
             summary: $summary,
             severity: $crate::report::Severity::$severity,
             since: $since,
+            breaks: &[$($crate::report::Operation::$op),*],
             raw_doc: concat!($($doc, "\n"),+),
             check,
         };
@@ -108,6 +112,7 @@ impl Rule {
             actual: Evidence::none(),
             impact: String::new(),
             remediation: Remediation::default(),
+            breaks: self.breaks.to_vec(),
         }
     }
 }

@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "live `health.issues` is not empty",
+    breaks: [UpgradeCluster, UpdateClusterVpcConfig],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "live cluster status is not `ACTIVE`",
+    breaks: [CreateNodegroup, UpgradeCluster, UpgradeNodegroup, UpdateClusterVpcConfig],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

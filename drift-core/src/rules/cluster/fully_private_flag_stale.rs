@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "output `ClusterFullyPrivate` disagrees with live endpoint access",
+    breaks: [],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -1,4 +1,4 @@
-use crate::report::src;
+use crate::report::{Operation, src};
 use crate::report::{Evidence, Resource, Severity};
 use crate::rules::remedy::{Cmd, Script};
 use crate::rules::{Checked, Context};
@@ -32,6 +32,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "a nodegroup stack is failed, rolled back, or stuck: eksctl skips or cannot change it",
+    breaks: [CreateNodegroup, UpgradeNodegroup, DeleteNodegroup, DeleteCluster],
 }
 
 /// Statuses in which eksctl can read, update and delete the stack.
@@ -100,6 +101,15 @@ fn check(ctx: &Context<'_>) -> Checked {
                     stack.stack_name
                 ),
             )
+            .with_breaks(match status {
+                "DELETE_FAILED" => &[Operation::DeleteNodegroup, Operation::DeleteCluster],
+                "UPDATE_ROLLBACK_FAILED" => &[Operation::UpgradeNodegroup],
+                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
+                    &[Operation::CreateNodegroup]
+                }
+                _ if in_progress => &[Operation::UpgradeNodegroup, Operation::DeleteNodegroup],
+                _ => &[Operation::UpgradeNodegroup, Operation::DeleteNodegroup],
+            })
             .with_severity(if in_progress {
                 Severity::Warning
             } else {

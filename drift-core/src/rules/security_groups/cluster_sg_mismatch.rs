@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "output `ClusterSecurityGroupId` ≠ live `clusterSecurityGroupId`",
+    breaks: [CreateNodegroup],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

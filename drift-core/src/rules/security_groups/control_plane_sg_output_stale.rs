@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "output `SecurityGroup` is not among the live `securityGroupIds`",
+    breaks: [],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

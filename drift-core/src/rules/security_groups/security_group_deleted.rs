@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "an SG named by an output or by the cluster no longer exists",
+    breaks: [CreateNodegroup, UpgradeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

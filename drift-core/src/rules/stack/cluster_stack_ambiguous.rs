@@ -37,6 +37,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "several stacks could be the cluster stack (e.g. a nodegroup named `*-cluster`)",
+    breaks: [CreateNodegroup, UpgradeCluster, DeleteCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

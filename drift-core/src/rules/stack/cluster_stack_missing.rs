@@ -27,6 +27,7 @@ crate::rules::declare_rule! {
     severity: Info,
     since: "0.1.0",
     summary: "no eksctl cluster stack for the cluster (not eksctl-managed)",
+    breaks: [],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -1,5 +1,5 @@
 use crate::rules::{Checked, Context};
-use crate::report::src;
+use crate::report::{Operation, src};
 use crate::report::{Evidence, Resource, Severity};
 use crate::snapshot::outputs;
 
@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "`VPC`, `SecurityGroup` or `SharedNodeSecurityGroup` absent (error); `ClusterSecurityGroupId` absent (warning)",
+    breaks: [CreateNodegroup, CreateFargateprofile, UpgradeCluster, DeleteCluster],
 }
 
 /// Output key, severity when absent, what breaks, and the live value to put back.
@@ -71,6 +72,11 @@ fn check(ctx: &Context<'_>) -> Checked {
                 format!("cluster stack {} has no {key} output", stack.stack_name),
             )
             .with_severity(*severity)
+            .with_breaks(if *key == outputs::VPC {
+                RULE.breaks
+            } else {
+                &[Operation::CreateNodegroup]
+            })
             .with_expected(Evidence::output(stack, key))
             .with_actual(actual)
             .with_impact(*impact)

@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "output `ARN`/`Endpoint` differ from the live cluster (cluster recreated outside eksctl)",
+    breaks: [],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -26,6 +26,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "the cluster stack is failed, rolled back, or mid-operation",
+    breaks: [CreateNodegroup, UpgradeCluster],
 }
 
 /// Statuses in which eksctl can read and update the stack.

@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "the cluster names a subnet that no longer exists",
+    breaks: [UpgradeCluster, UpdateClusterVpcConfig],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -32,6 +32,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "live control-plane subnets differ from what the stack recorded (template's control-plane list when known, else the subnet outputs)",
+    breaks: [],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

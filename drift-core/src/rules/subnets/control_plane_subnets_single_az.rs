@@ -26,6 +26,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "live control-plane subnets span fewer than two AZs",
+    breaks: [UpgradeCluster, UpdateClusterVpcConfig],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use crate::rules::{Checked, Context};
-use crate::report::src;
+use crate::report::{Operation, src};
 use crate::snapshot::outputs;
 use crate::report::{Evidence, Resource};
 use serde_json::Value;
@@ -41,6 +41,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "a subnet named in a subnet output no longer exists",
+    breaks: [CreateNodegroup],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
@@ -101,6 +102,16 @@ fn check(ctx: &Context<'_>) -> Checked {
                 .with_expected(Evidence::output(stack, output.key))
                 .with_actual(Evidence::live(src::SUBNETS, Value::Null))
                 .with_impact(impact)
+                .with_breaks(if outputs::looked_up_by_id(output.key) {
+                    &[
+                    Operation::CreateNodegroup,
+                    Operation::CreateFargateprofile,
+                    Operation::UpgradeCluster,
+                    Operation::DeleteCluster,
+                ]
+                } else {
+                    RULE.breaks
+                })
                 .with_remediation(summary.clone(), commands.clone()),
             );
         }

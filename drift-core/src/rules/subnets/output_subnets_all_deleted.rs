@@ -1,5 +1,5 @@
 use crate::rules::{Checked, Context};
-use crate::report::src;
+use crate::report::{Operation, src};
 use crate::report::{Evidence, Resource};
 
 crate::rules::declare_rule! {
@@ -20,6 +20,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "every subnet of one subnet output is gone (breaks current eksctl too; an emptied AZ belongs in EKD202's impact)",
+    breaks: [CreateNodegroup],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
@@ -42,6 +43,16 @@ fn check(ctx: &Context<'_>) -> Checked {
             )
             .with_expected(Evidence::output(stack, output.key))
             .with_actual(Evidence::live(src::SUBNETS, serde_json::Value::Array(Vec::new())))
+            .with_breaks(if crate::snapshot::outputs::looked_up_by_id(output.key) {
+                &[
+                Operation::CreateNodegroup,
+                Operation::CreateFargateprofile,
+                Operation::UpgradeCluster,
+                Operation::DeleteCluster,
+            ]
+            } else {
+                RULE.breaks
+            })
             .with_impact(if crate::snapshot::outputs::looked_up_by_id(output.key) {
                 format!(
                     "eksctl looks {} up by ID in every version: every eksctl command that loads the VPC from the cluster stack (create nodegroup, upgrade cluster, delete) fails with InvalidSubnetID.NotFound",

@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "a `SubnetsPublic` subnet has `MapPublicIpOnLaunch=false` while the private endpoint is off",
+    breaks: [CreateNodegroup],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -1,6 +1,6 @@
 use crate::rules::context::CONTROL_PLANE;
 use crate::rules::{Checked, Context};
-use crate::report::src;
+use crate::report::{Operation, src};
 use crate::report::{Evidence, Resource};
 
 crate::rules::declare_rule! {
@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "a referenced subnet has no free IPs (control-plane subnets: fewer than 5)",
+    breaks: [CreateNodegroup, UpgradeCluster],
 }
 
 /// Control-plane subnets need room for the network interfaces EKS adds during updates.
@@ -54,6 +55,11 @@ fn check(ctx: &Context<'_>) -> Checked {
                 if control_plane { CONTROL_PLANE_MIN_FREE } else { 1 },
             ))
             .with_actual(Evidence::live(src::SUBNETS, free))
+            .with_breaks(if control_plane {
+                &[Operation::UpgradeCluster, Operation::UpdateClusterVpcConfig]
+            } else {
+                &[Operation::CreateNodegroup]
+            })
             .with_impact(if control_plane {
                 "EKS needs free addresses in control-plane subnets for its network interfaces: cluster upgrades and VPC config updates fail (health issue InsufficientFreeAddresses)"
             } else {

@@ -20,6 +20,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "a referenced subnet's state is not `available`",
+    breaks: [CreateNodegroup, UpgradeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

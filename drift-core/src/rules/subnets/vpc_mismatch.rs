@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "output `VPC` ≠ live `vpcId`",
+    breaks: [CreateNodegroup, CreateFargateprofile],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
