@@ -32,7 +32,7 @@ crate::rules::declare_rule! {
     severity: Error,
     since: "0.1.0",
     summary: "a nodegroup stack is failed, rolled back, or stuck: eksctl skips or cannot change it",
-    breaks: [CreateNodegroup, UpgradeNodegroup, DeleteNodegroup, DeleteCluster],
+    breaks: [UpgradeNodegroup, DeleteNodegroup, DeleteCluster],
 }
 
 /// Statuses in which eksctl can read, update and delete the stack.
@@ -104,9 +104,8 @@ fn check(ctx: &Context<'_>) -> Checked {
             .with_breaks(match status {
                 "DELETE_FAILED" => &[Operation::DeleteNodegroup, Operation::DeleteCluster],
                 "UPDATE_ROLLBACK_FAILED" => &[Operation::UpgradeNodegroup],
-                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => {
-                    &[Operation::CreateNodegroup]
-                }
+                // Only a new nodegroup of the same name fails; others are not blocked.
+                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => &[],
                 _ if in_progress => &[Operation::UpgradeNodegroup, Operation::DeleteNodegroup],
                 _ => &[Operation::UpgradeNodegroup, Operation::DeleteNodegroup],
             })
