@@ -576,13 +576,14 @@ fn output_file_writes_into_devices_and_through_links() {
 
 #[test]
 fn a_planted_temporary_name_is_never_followed() {
-    // The old temporary name was predictable (`.NAME.PID.tmp`): plant links for every PID the
-    // next process could get, pointing at a file that must survive.
+    // The old temporary name was predictable (`.NAME.PID.tmp`): plant links for the PIDs the
+    // next processes get (5,000 of them: tests run in parallel), pointing at a file that must
+    // survive.
     let dir = tempfile::tempdir().unwrap();
     let victim = dir.path().join("victim");
     fs::write(&victim, "precious").unwrap();
     let next_pid = std::process::id();
-    for pid in next_pid..next_pid + 200 {
+    for pid in next_pid..next_pid + 5000 {
         let _ = std::os::unix::fs::symlink(&victim, dir.path().join(format!(".r.json.{pid}.tmp")));
     }
     eksdrift()

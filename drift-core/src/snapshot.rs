@@ -202,6 +202,16 @@ pub mod outputs {
     ];
 }
 
+/// Stack statuses in which eksctl can read, update and delete a stack; every other status is
+/// failed, rolled back or mid-operation.
+pub const USABLE_STATUSES: &[&str] = &[
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+];
+
 /// The subnets one subnet-list output names, cleaned for lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputSubnets<'a> {
@@ -291,6 +301,12 @@ impl Stack {
             .stack_name
             .strip_prefix(&format!("eksctl-{cluster}-nodegroup-"))?;
         Some(self.tag(tags::NODEGROUP_NAME).unwrap_or(tail))
+    }
+
+    /// True when the stack's status is one in which eksctl can read, update and delete it.
+    #[must_use]
+    pub fn status_usable(&self) -> bool {
+        USABLE_STATUSES.contains(&self.stack_status.as_str())
     }
 
     /// The eksctl version that created or last updated the stack.

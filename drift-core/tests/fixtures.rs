@@ -317,6 +317,20 @@ fn a_deleted_extended_subnet_breaks_every_eksctl_version() {
     );
     let all = report.findings.iter().find(|f| f.code == "EKD203").unwrap();
     assert!(all.impact.contains("in every version"), "{}", all.impact);
+    // Every command that loads the VPC from the stack fails, not only create nodegroup.
+    for f in [f, all] {
+        let ops: Vec<&str> = f.breaks.iter().map(|o| o.as_str()).collect();
+        assert!(
+            ops.contains(&"upgrade-cluster") && ops.contains(&"delete-cluster"),
+            "{ops:?}"
+        );
+    }
+    let plain = audit_fixture("output-subnet-deleted");
+    let f = plain.findings.iter().find(|f| f.code == "EKD202").unwrap();
+    assert_eq!(
+        f.breaks.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+        ["create-nodegroup"]
+    );
 }
 
 #[test]

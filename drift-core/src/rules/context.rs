@@ -6,10 +6,30 @@ use std::collections::{BTreeMap, HashMap};
 use super::Skip;
 use super::template::TemplateFacts;
 use crate::discovery::{Discovery, discover};
+use crate::report::Operation;
+use crate::snapshot::outputs;
 use crate::snapshot::{Cluster, OutputSubnets, SecurityGroup, Snapshot, Stack, Subnet};
 
 /// How [`Context::referenced`] names the cluster's own subnet list.
 pub(crate) const CONTROL_PLANE: &str = "control plane";
+
+/// What a deleted subnet of output `key` breaks: every command that loads the VPC from the
+/// cluster stack when eksctl looks the list up by ID, else the rule's own list.
+pub(crate) fn subnet_output_breaks(
+    key: &str,
+    rule_default: &'static [Operation],
+) -> &'static [Operation] {
+    if outputs::looked_up_by_id(key) {
+        &[
+            Operation::CreateNodegroup,
+            Operation::CreateFargateprofile,
+            Operation::UpgradeCluster,
+            Operation::DeleteCluster,
+        ]
+    } else {
+        rule_default
+    }
+}
 
 /// Indexes and derived facts shared by every rule, built once per snapshot.
 pub(crate) struct Context<'a> {

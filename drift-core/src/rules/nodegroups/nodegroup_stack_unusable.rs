@@ -35,15 +35,6 @@ crate::rules::declare_rule! {
     breaks: [UpgradeNodegroup, DeleteNodegroup, DeleteCluster],
 }
 
-/// Statuses in which eksctl can read, update and delete the stack.
-const USABLE: &[&str] = &[
-    "CREATE_COMPLETE",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_COMPLETE",
-];
-
 fn check(ctx: &Context<'_>) -> Checked {
     let cluster = &ctx.cluster.name;
     let mut findings = Vec::new();
@@ -52,7 +43,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             continue;
         };
         let status = stack.stack_status.as_str();
-        if status.is_empty() || USABLE.contains(&status) || status == "DELETE_COMPLETE" {
+        if status.is_empty() || stack.status_usable() || status == "DELETE_COMPLETE" {
             continue;
         }
         let in_progress = status.ends_with("_IN_PROGRESS");

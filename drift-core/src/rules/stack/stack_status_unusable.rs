@@ -29,22 +29,13 @@ crate::rules::declare_rule! {
     breaks: [CreateNodegroup, UpgradeCluster],
 }
 
-/// Statuses in which eksctl can read and update the stack.
-const USABLE: &[&str] = &[
-    "CREATE_COMPLETE",
-    "UPDATE_COMPLETE",
-    "UPDATE_ROLLBACK_COMPLETE",
-    "IMPORT_COMPLETE",
-    "IMPORT_ROLLBACK_COMPLETE",
-];
-
 fn check(ctx: &Context<'_>) -> Checked {
     let stack = ctx.stack()?;
     let status = stack.stack_status.as_str();
     if status.is_empty() {
         return Err(Skip("the cluster stack has no StackStatus".to_owned()));
     }
-    if USABLE.contains(&status) {
+    if stack.status_usable() {
         return Ok(Vec::new());
     }
     let in_progress = status.ends_with("_IN_PROGRESS") && status != "DELETE_IN_PROGRESS";

@@ -1,7 +1,8 @@
 use std::collections::BTreeSet;
 
 use crate::rules::{Checked, Context};
-use crate::report::{Operation, src};
+use crate::report::src;
+use crate::rules::context::subnet_output_breaks;
 use crate::snapshot::outputs;
 use crate::report::{Evidence, Resource};
 use serde_json::Value;
@@ -102,16 +103,7 @@ fn check(ctx: &Context<'_>) -> Checked {
                 .with_expected(Evidence::output(stack, output.key))
                 .with_actual(Evidence::live(src::SUBNETS, Value::Null))
                 .with_impact(impact)
-                .with_breaks(if outputs::looked_up_by_id(output.key) {
-                    &[
-                    Operation::CreateNodegroup,
-                    Operation::CreateFargateprofile,
-                    Operation::UpgradeCluster,
-                    Operation::DeleteCluster,
-                ]
-                } else {
-                    RULE.breaks
-                })
+                .with_breaks(subnet_output_breaks(output.key, RULE.breaks))
                 .with_remediation(summary.clone(), commands.clone()),
             );
         }

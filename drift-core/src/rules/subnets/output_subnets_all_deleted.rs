@@ -1,5 +1,6 @@
 use crate::rules::{Checked, Context};
-use crate::report::{Operation, src};
+use crate::report::src;
+use crate::rules::context::subnet_output_breaks;
 use crate::report::{Evidence, Resource};
 
 crate::rules::declare_rule! {
@@ -43,16 +44,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             )
             .with_expected(Evidence::output(stack, output.key))
             .with_actual(Evidence::live(src::SUBNETS, serde_json::Value::Array(Vec::new())))
-            .with_breaks(if crate::snapshot::outputs::looked_up_by_id(output.key) {
-                &[
-                Operation::CreateNodegroup,
-                Operation::CreateFargateprofile,
-                Operation::UpgradeCluster,
-                Operation::DeleteCluster,
-            ]
-            } else {
-                RULE.breaks
-            })
+            .with_breaks(subnet_output_breaks(output.key, RULE.breaks))
             .with_impact(if crate::snapshot::outputs::looked_up_by_id(output.key) {
                 format!(
                     "eksctl looks {} up by ID in every version: every eksctl command that loads the VPC from the cluster stack (create nodegroup, upgrade cluster, delete) fails with InvalidSubnetID.NotFound",
