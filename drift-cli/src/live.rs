@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::LiveArgs;
 
-fn options(args: &LiveArgs) -> Options {
+fn options(args: &LiveArgs, all_imports: bool) -> Options {
     Options {
         targets: if args.all_clusters {
             Targets::All
@@ -24,11 +24,12 @@ fn options(args: &LiveArgs) -> Options {
         concurrency: args.concurrency as usize,
         timeout: Duration::from_secs(args.timeout),
         max_attempts: args.max_attempts,
+        all_imports,
     }
 }
 
-fn run_collector(args: &LiveArgs) -> Result<Collection> {
-    let opts = options(args);
+fn run_collector(args: &LiveArgs, all_imports: bool) -> Result<Collection> {
+    let opts = options(args, all_imports);
     let bar = if io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     } else {
@@ -56,9 +57,11 @@ fn run_collector(args: &LiveArgs) -> Result<Collection> {
     Ok(result?)
 }
 
-pub fn audit(args: &LiveArgs) -> Result<Report> {
+/// A live audit. `all_imports`: ask `ListImports` for every export of the clusters' eksctl
+/// stacks (a deletion gate, `--for delete-cluster`), not only for those a remediation changes.
+pub fn audit(args: &LiveArgs, all_imports: bool) -> Result<Report> {
     let started = Instant::now();
-    let collection = run_collector(args)?;
+    let collection = run_collector(args, all_imports)?;
     let targets = collection
         .targets
         .into_iter()
@@ -170,7 +173,8 @@ fn write_bundle_atomically(
 /// `capture.json` keeps the real name). One bundle that cannot be read or written never stops
 /// the others. Exit code: 0 when every target was written, 2 otherwise.
 pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
-    let collection = run_collector(args)?;
+    // A bundle is audited later, perhaps as a deletion gate: it holds every importer.
+    let collection = run_collector(args, true)?;
     let captured_at = crate::output::now_rfc3339();
     let mut stdout = io::stdout().lock();
     let mut code = 0;

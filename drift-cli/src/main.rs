@@ -163,7 +163,12 @@ fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
 
 #[cfg(feature = "aws")]
 fn live_audit(args: &AuditArgs) -> Result<Report> {
-    live::audit(&args.live)
+    use drift_core::report::Operation;
+    let deleting = matches!(
+        args.for_operation,
+        Some(Operation::DeleteCluster | Operation::DeleteNodegroup)
+    );
+    live::audit(&args.live, deleting)
 }
 
 #[cfg(feature = "aws")]

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot::{Cluster, SecurityGroup, Snapshot, Stack, StackResource, Subnet};
+use crate::snapshot::{
+    AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup, SecurityGroup, Snapshot, Stack,
+    StackResource, Subnet,
+};
 
 /// `describe-stacks.json`.
 pub const DESCRIBE_STACKS: &str = "describe-stacks.json";
@@ -30,6 +33,19 @@ pub const CAPTURE: &str = "capture.json";
 /// `list-imports/<export name>.json`. The AWS CLI prints an error instead of an empty list when
 /// nothing imports the export; such a file holds `{"Imports": []}`.
 pub const LIST_IMPORTS: &str = "list-imports";
+/// `aws eks list-nodegroups --cluster-name C` → `{"nodegroups": […]}`.
+pub const LIST_NODEGROUPS: &str = "list-nodegroups.json";
+/// `aws eks describe-nodegroup --cluster-name C --nodegroup-name NG`, one file per nodegroup:
+/// `describe-nodegroup/<nodegroup>.json`, read by its content.
+pub const DESCRIBE_NODEGROUP: &str = "describe-nodegroup";
+/// `aws autoscaling describe-auto-scaling-groups --filters
+/// Name=tag:alpha.eksctl.io/cluster-name,Values=C` → `{"AutoScalingGroups": […]}`.
+pub const DESCRIBE_AUTO_SCALING_GROUPS: &str = "describe-auto-scaling-groups.json";
+/// `aws ec2 describe-launch-template-versions --launch-template-id LT` for every launch
+/// template the nodegroups name, merged → `{"LaunchTemplateVersions": […]}`.
+pub const DESCRIBE_LAUNCH_TEMPLATE_VERSIONS: &str = "describe-launch-template-versions.json";
+/// `aws eks list-clusters` → `{"clusters": […]}`.
+pub const LIST_CLUSTERS: &str = "list-clusters.json";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -162,6 +178,35 @@ struct StackResourcesFile {
 }
 
 #[derive(Serialize, Deserialize)]
+struct NodegroupsFile {
+    #[serde(default)]
+    nodegroups: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NodegroupFile {
+    nodegroup: Nodegroup,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AutoScalingGroupsFile {
+    auto_scaling_groups: Vec<AutoScalingGroup>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LaunchTemplateVersionsFile {
+    launch_template_versions: Vec<LaunchTemplateVersion>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClustersFile {
+    #[serde(default)]
+    clusters: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct ImportsFile {
     #[serde(default)]
@@ -280,7 +325,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 7] = [
+const TOP_LEVEL: [&str; 11] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -288,10 +333,14 @@ const TOP_LEVEL: [&str; 7] = [
     GET_TEMPLATE,
     DESCRIBE_STACK_RESOURCES,
     CAPTURE,
+    LIST_NODEGROUPS,
+    DESCRIBE_AUTO_SCALING_GROUPS,
+    DESCRIBE_LAUNCH_TEMPLATE_VERSIONS,
+    LIST_CLUSTERS,
 ];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 1] = [LIST_IMPORTS];
+const ITEM_FOLDERS: [&str; 2] = [LIST_IMPORTS, DESCRIBE_NODEGROUP];
 
 /// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
 #[must_use]
@@ -417,14 +466,50 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
     };
     let optional = |name: &str| files.get(name);
     let stacks: StacksFile = parse(&dir.join(DESCRIBE_STACKS), required(DESCRIBE_STACKS)?)?;
-    let cluster: ClusterFile = parse(&dir.join(DESCRIBE_CLUSTER), required(DESCRIBE_CLUSTER)?)?;
-    if cluster.cluster.name.trim().is_empty() {
+    let clusters: Option<ClustersFile> =
+        parse_optional(dir, LIST_CLUSTERS, optional(LIST_CLUSTERS))?;
+    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, optional(CAPTURE))?;
+    let cluster = match (files.get(DESCRIBE_CLUSTER), &clusters) {
+        (Some(bytes), _) => parse::<ClusterFile>(&dir.join(DESCRIBE_CLUSTER), bytes)?.cluster,
+        // A cluster that no longer exists has no describe-cluster.json; list-clusters.json
+        // says so, and the bundle holds the stacks it left behind.
+        (None, Some(listed)) => {
+            let name = leftover_cluster_name(dir, capture.as_ref(), &stacks.stacks)?;
+            if listed.clusters.contains(&name) {
+                return Err(BundleError::Missing {
+                    path: dir.join(DESCRIBE_CLUSTER),
+                });
+            }
+            Cluster {
+                name,
+                ..Cluster::default()
+            }
+        }
+        (None, None) => {
+            return Err(BundleError::Missing {
+                path: dir.join(DESCRIBE_CLUSTER),
+            });
+        }
+    };
+    if cluster.name.trim().is_empty() {
         return Err(BundleError::Invalid {
             path: dir.join(DESCRIBE_CLUSTER),
             message: "cluster.name is empty".to_owned(),
         });
     }
-    let subnets: SubnetsFile = parse(&dir.join(DESCRIBE_SUBNETS), required(DESCRIBE_SUBNETS)?)?;
+    let subnets: Option<SubnetsFile> =
+        parse_optional(dir, DESCRIBE_SUBNETS, optional(DESCRIBE_SUBNETS))?;
+    let subnets = match subnets {
+        Some(s) => s.subnets,
+        // Required for a cluster that exists; leftover stacks are audited without it.
+        None if clusters
+            .as_ref()
+            .is_some_and(|c| !c.clusters.contains(&cluster.name)) =>
+        {
+            Vec::new()
+        }
+        None => required(DESCRIBE_SUBNETS).map(|_| Vec::new())?,
+    };
     let groups: Option<SecurityGroupsFile> = parse_optional(
         dir,
         DESCRIBE_SECURITY_GROUPS,
@@ -436,7 +521,6 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         DESCRIBE_STACK_RESOURCES,
         optional(DESCRIBE_STACK_RESOURCES),
     )?;
-    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, optional(CAPTURE))?;
     let mut imports: Option<BTreeMap<String, Vec<String>>> = None;
     for (file_name, bytes) in files.items(LIST_IMPORTS) {
         let path = dir.join(LIST_IMPORTS).join(file_name);
@@ -447,18 +531,74 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         let file: ImportsFile = parse(&path, bytes)?;
         imports.get_or_insert_default().insert(export, file.imports);
     }
+    let nodegroup_names: Option<NodegroupsFile> =
+        parse_optional(dir, LIST_NODEGROUPS, optional(LIST_NODEGROUPS))?;
+    let mut nodegroups: Vec<Nodegroup> = Vec::new();
+    for (file_name, bytes) in files.items(DESCRIBE_NODEGROUP) {
+        let path = dir.join(DESCRIBE_NODEGROUP).join(file_name);
+        let file: NodegroupFile = parse(&path, bytes)?;
+        if nodegroups
+            .iter()
+            .any(|n| n.nodegroup_name == file.nodegroup.nodegroup_name)
+        {
+            return Err(BundleError::Invalid {
+                path,
+                message: format!(
+                    "a second file for nodegroup {}",
+                    crate::text::inline(&file.nodegroup.nodegroup_name)
+                ),
+            });
+        }
+        nodegroups.push(file.nodegroup);
+    }
+    nodegroups.sort_by(|a, b| a.nodegroup_name.cmp(&b.nodegroup_name));
+    let groups_file: Option<AutoScalingGroupsFile> = parse_optional(
+        dir,
+        DESCRIBE_AUTO_SCALING_GROUPS,
+        optional(DESCRIBE_AUTO_SCALING_GROUPS),
+    )?;
+    let versions: Option<LaunchTemplateVersionsFile> = parse_optional(
+        dir,
+        DESCRIBE_LAUNCH_TEMPLATE_VERSIONS,
+        optional(DESCRIBE_LAUNCH_TEMPLATE_VERSIONS),
+    )?;
 
     Ok(Snapshot {
         source: dir.display().to_string(),
         region: capture.and_then(|c| c.region),
         stacks: stacks.stacks,
-        cluster: cluster.cluster,
-        subnets: subnets.subnets,
+        cluster,
+        subnets,
         security_groups: groups.map(|g| g.security_groups),
         template: template.map(|t| t.template_body),
         stack_resources: resources.map(|r| r.stack_resources),
         imports,
+        nodegroup_names: nodegroup_names.map(|n| n.nodegroups),
+        nodegroups,
+        auto_scaling_groups: groups_file.map(|g| g.auto_scaling_groups),
+        launch_template_versions: versions.map(|v| v.launch_template_versions),
+        clusters: clusters.map(|c| c.clusters),
     })
+}
+
+/// The name of the cluster a bundle of leftover stacks is about: `capture.json`'s, else the
+/// one cluster every eksctl-tagged stack names.
+fn leftover_cluster_name(
+    dir: &Path,
+    capture: Option<&CaptureInfo>,
+    stacks: &[Stack],
+) -> Result<String, BundleError> {
+    if let Some(c) = capture.filter(|c| !c.cluster.trim().is_empty()) {
+        return Ok(c.cluster.clone());
+    }
+    let names: std::collections::BTreeSet<&str> =
+        stacks.iter().filter_map(Stack::cluster_name_tag).collect();
+    match names.into_iter().collect::<Vec<_>>().as_slice() {
+        [one] => Ok((*one).to_owned()),
+        _ => Err(BundleError::Missing {
+            path: dir.join(DESCRIBE_CLUSTER),
+        }),
+    }
 }
 
 fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), BundleError> {
@@ -506,20 +646,23 @@ pub fn write_bundle(
             stacks: snapshot.stacks.clone(),
         },
     )?;
-    write_json(
-        dir,
-        DESCRIBE_CLUSTER,
-        &ClusterFile {
-            cluster: snapshot.cluster.clone(),
-        },
-    )?;
-    write_json(
-        dir,
-        DESCRIBE_SUBNETS,
-        &SubnetsFile {
-            subnets: snapshot.subnets.clone(),
-        },
-    )?;
+    // A cluster that no longer exists has nothing to describe: list-clusters.json says so.
+    if !snapshot.cluster_missing() {
+        write_json(
+            dir,
+            DESCRIBE_CLUSTER,
+            &ClusterFile {
+                cluster: snapshot.cluster.clone(),
+            },
+        )?;
+        write_json(
+            dir,
+            DESCRIBE_SUBNETS,
+            &SubnetsFile {
+                subnets: snapshot.subnets.clone(),
+            },
+        )?;
+    }
     if let Some(groups) = &snapshot.security_groups {
         write_json(
             dir,
@@ -563,6 +706,58 @@ pub fn write_bundle(
             )?;
         }
     }
+    if let Some(names) = &snapshot.nodegroup_names {
+        write_json(
+            dir,
+            LIST_NODEGROUPS,
+            &NodegroupsFile {
+                nodegroups: names.clone(),
+            },
+        )?;
+    }
+    if !snapshot.nodegroups.is_empty() {
+        let folder = dir.join(DESCRIBE_NODEGROUP);
+        fs::create_dir_all(&folder).map_err(|source| BundleError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        for nodegroup in &snapshot.nodegroups {
+            write_json(
+                &folder,
+                &item_file_name(&nodegroup.nodegroup_name),
+                &NodegroupFile {
+                    nodegroup: nodegroup.clone(),
+                },
+            )?;
+        }
+    }
+    if let Some(groups) = &snapshot.auto_scaling_groups {
+        write_json(
+            dir,
+            DESCRIBE_AUTO_SCALING_GROUPS,
+            &AutoScalingGroupsFile {
+                auto_scaling_groups: groups.clone(),
+            },
+        )?;
+    }
+    if let Some(versions) = &snapshot.launch_template_versions {
+        write_json(
+            dir,
+            DESCRIBE_LAUNCH_TEMPLATE_VERSIONS,
+            &LaunchTemplateVersionsFile {
+                launch_template_versions: versions.clone(),
+            },
+        )?;
+    }
+    if let Some(clusters) = &snapshot.clusters {
+        write_json(
+            dir,
+            LIST_CLUSTERS,
+            &ClustersFile {
+                clusters: clusters.clone(),
+            },
+        )?;
+    }
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;
     }
@@ -570,9 +765,14 @@ pub fn write_bundle(
 }
 
 fn is_bundle(dir: &Path) -> bool {
-    [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS]
-        .iter()
-        .any(|f| dir.join(f).is_file())
+    [
+        DESCRIBE_STACKS,
+        DESCRIBE_CLUSTER,
+        DESCRIBE_SUBNETS,
+        LIST_CLUSTERS,
+    ]
+    .iter()
+    .any(|f| dir.join(f).is_file())
 }
 
 /// Folder names `eksdrift capture` uses while it writes a bundle; never bundles themselves.
@@ -663,6 +863,71 @@ fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), BundleError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn minimal(dir: &Path) {
+        fs::write(
+            dir.join(DESCRIBE_STACKS),
+            r#"{"Stacks":[{"StackName":"eksctl-gone-cluster","Tags":[{"Key":"alpha.eksctl.io/cluster-name","Value":"gone"}]}]}"#,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn nodegroup_files_are_read_by_content_and_a_second_file_for_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        fs::write(
+            dir.path().join(DESCRIBE_CLUSTER),
+            r#"{"cluster":{"name":"gone"}}"#,
+        )
+        .unwrap();
+        fs::write(dir.path().join(DESCRIBE_SUBNETS), r#"{"Subnets":[]}"#).unwrap();
+        fs::write(dir.path().join(LIST_NODEGROUPS), r#"{"nodegroups":["a"]}"#).unwrap();
+        let folder = dir.path().join(DESCRIBE_NODEGROUP);
+        fs::create_dir(&folder).unwrap();
+        // The file name is for people: the nodegroup is the one inside.
+        fs::write(
+            folder.join("anything.json"),
+            r#"{"nodegroup":{"nodegroupName":"a","subnets":null}}"#,
+        )
+        .unwrap();
+        let s = read_bundle(dir.path()).unwrap();
+        assert_eq!(s.nodegroup_names.as_deref(), Some(&["a".to_owned()][..]));
+        assert_eq!(s.nodegroup("a").unwrap().subnets, Vec::<String>::new());
+        assert!(s.auto_scaling_groups.is_none() && s.clusters.is_none());
+        fs::write(
+            folder.join("a.json"),
+            r#"{"nodegroup":{"nodegroupName":"a"}}"#,
+        )
+        .unwrap();
+        let err = read_bundle(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a second file for nodegroup a"), "{err}");
+    }
+
+    #[test]
+    fn leftover_stacks_need_list_clusters_and_round_trip_without_describe_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal(dir.path());
+        // Without list-clusters.json a missing describe-cluster.json is what it always was.
+        let err = read_bundle(dir.path()).unwrap_err();
+        assert!(matches!(err, BundleError::Missing { .. }), "{err}");
+        fs::write(dir.path().join(LIST_CLUSTERS), r#"{"clusters":["other"]}"#).unwrap();
+        let s = read_bundle(dir.path()).unwrap();
+        assert_eq!(s.cluster.name, "gone");
+        assert!(s.cluster_missing());
+        let out = tempfile::tempdir().unwrap();
+        write_bundle(out.path(), &s, None).unwrap();
+        assert!(!out.path().join(DESCRIBE_CLUSTER).exists());
+        let again = read_bundle(out.path()).unwrap();
+        assert_eq!(again.stacks, s.stacks);
+        assert!(again.cluster_missing());
+        // A cluster list that names the cluster: then describe-cluster.json is missing.
+        fs::write(dir.path().join(LIST_CLUSTERS), r#"{"clusters":["gone"]}"#).unwrap();
+        assert!(matches!(
+            read_bundle(dir.path()).unwrap_err(),
+            BundleError::Missing { .. }
+        ));
+    }
 
     #[test]
     fn parse_errors_name_file_line_and_column() {

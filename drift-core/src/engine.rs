@@ -11,7 +11,15 @@ pub fn audit(snapshot: &Snapshot) -> TargetReport {
     let ctx = Context::new(snapshot);
     let mut findings = Vec::new();
     let mut coverage = Coverage::default();
+    let leftover = snapshot.cluster_missing();
     for rule in ALL {
+        if leftover && !rule.leftover_stacks {
+            coverage.not_checked.push(NotChecked {
+                rule: rule.slug.to_owned(),
+                reason: "the cluster does not exist in the region (not in ListClusters): only the stacks it left behind are audited".to_owned(),
+            });
+            continue;
+        }
         match (rule.check)(&ctx) {
             Ok(mut found) => {
                 coverage.checked.push(rule.slug.to_owned());

@@ -16,6 +16,8 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeVpcs",
     "ec2:DescribeRegions",
+    "ec2:DescribeLaunchTemplateVersions",
+    "autoscaling:DescribeAutoScalingGroups",
     "sts:GetCallerIdentity",
 ];
 

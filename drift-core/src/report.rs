@@ -316,6 +316,8 @@ pub struct NotChecked {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Operation {
+    /// `eksctl create cluster` (a new cluster of the same name).
+    CreateCluster,
     /// `eksctl create nodegroup`.
     CreateNodegroup,
     /// `eksctl create fargateprofile`.
@@ -332,11 +334,14 @@ pub enum Operation {
     UpdateClusterVpcConfig,
     /// `eksctl create iamserviceaccount`.
     CreateIamserviceaccount,
+    /// `eksctl get nodegroup` (listing every nodegroup of the cluster).
+    GetNodegroup,
 }
 
 impl Operation {
     /// Every operation, in the order the docs list them.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 10] = [
+        Operation::CreateCluster,
         Operation::CreateNodegroup,
         Operation::CreateFargateprofile,
         Operation::UpgradeCluster,
@@ -345,12 +350,14 @@ impl Operation {
         Operation::DeleteCluster,
         Operation::UpdateClusterVpcConfig,
         Operation::CreateIamserviceaccount,
+        Operation::GetNodegroup,
     ];
 
     /// The kebab-case name the report and `--for` use.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
+            Operation::CreateCluster => "create-cluster",
             Operation::CreateNodegroup => "create-nodegroup",
             Operation::CreateFargateprofile => "create-fargateprofile",
             Operation::UpgradeCluster => "upgrade-cluster",
@@ -359,6 +366,7 @@ impl Operation {
             Operation::DeleteCluster => "delete-cluster",
             Operation::UpdateClusterVpcConfig => "update-cluster-vpc-config",
             Operation::CreateIamserviceaccount => "create-iamserviceaccount",
+            Operation::GetNodegroup => "get-nodegroup",
         }
     }
 
@@ -552,6 +560,12 @@ pub(crate) mod src {
     pub const CLUSTER: &str = "eks:DescribeCluster";
     pub const SUBNETS: &str = "ec2:DescribeSubnets";
     pub const SECURITY_GROUPS: &str = "ec2:DescribeSecurityGroups";
+    pub const LIST_NODEGROUPS: &str = "eks:ListNodegroups";
+    pub const NODEGROUP: &str = "eks:DescribeNodegroup";
+    pub const AUTO_SCALING_GROUPS: &str = "autoscaling:DescribeAutoScalingGroups";
+    pub const LAUNCH_TEMPLATE_VERSIONS: &str = "ec2:DescribeLaunchTemplateVersions";
+    pub const IMPORTS: &str = "cloudformation:ListImports";
+    pub const LIST_CLUSTERS: &str = "eks:ListClusters";
 }
 
 /// Longest string an evidence value carries, in characters.

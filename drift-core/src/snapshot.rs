@@ -36,6 +36,26 @@ pub struct Snapshot {
     /// asked about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imports: Option<BTreeMap<String, Vec<String>>>,
+    /// The cluster's managed nodegroups by name (`ListNodegroups`), or `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodegroup_names: Option<Vec<String>>,
+    /// The managed nodegroups as `DescribeNodegroup` returned them (one per listed name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodegroups: Vec<Nodegroup>,
+    /// The auto scaling groups tagged for the cluster (`DescribeAutoScalingGroups` by tag
+    /// filter), or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling_groups: Option<Vec<AutoScalingGroup>>,
+    /// Every version that exists of the launch templates the nodegroups name
+    /// (`DescribeLaunchTemplateVersions`), or `None` when not collected. A template named but
+    /// with no version here is taken as deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_versions: Option<Vec<LaunchTemplateVersion>>,
+    /// The EKS clusters that exist in the region (`ListClusters`), or `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<String>>,
 }
 
 impl Snapshot {
@@ -48,6 +68,71 @@ impl Snapshot {
             (!region.is_empty()).then_some(region)
         })
     }
+
+    /// True when `ListClusters` was read and does not list the cluster: the snapshot holds
+    /// only stacks left behind by a cluster that no longer exists.
+    #[must_use]
+    pub fn cluster_missing(&self) -> bool {
+        self.clusters
+            .as_ref()
+            .is_some_and(|c| !c.contains(&self.cluster.name))
+    }
+
+    /// The launch template version a nodegroup names (by ID, else by name; `version` a number,
+    /// `$Latest`, `$Default` or absent for the default), or `None` when the versions were not
+    /// collected.
+    #[must_use]
+    pub fn launch_template_version(
+        &self,
+        id: Option<&str>,
+        name: Option<&str>,
+        version: Option<&str>,
+    ) -> Option<TemplateLookup<'_>> {
+        let all = self.launch_template_versions.as_ref()?;
+        let of_template: Vec<&LaunchTemplateVersion> = all
+            .iter()
+            .filter(|v| match (id, name) {
+                (Some(id), _) => v.launch_template_id == id,
+                (None, Some(name)) => v.launch_template_name.as_deref() == Some(name),
+                (None, None) => false,
+            })
+            .collect();
+        if of_template.is_empty() {
+            return Some(TemplateLookup::TemplateMissing);
+        }
+        let found = match version.map(str::trim) {
+            None | Some("" | "$Default") => of_template
+                .iter()
+                .find(|v| v.default_version == Some(true))
+                .or_else(|| of_template.iter().max_by_key(|v| v.version_number)),
+            Some("$Latest") => of_template.iter().max_by_key(|v| v.version_number),
+            Some(number) => match number.parse::<i64>() {
+                Ok(n) => of_template.iter().find(|v| v.version_number == n),
+                // Not a version eksctl or EKS writes: nothing can be said about it.
+                Err(_) => return Some(TemplateLookup::Unknown),
+            },
+        };
+        Some(found.map_or(TemplateLookup::VersionMissing, |v| TemplateLookup::Found(v)))
+    }
+
+    /// The described managed nodegroup called `name`.
+    #[must_use]
+    pub fn nodegroup(&self, name: &str) -> Option<&Nodegroup> {
+        self.nodegroups.iter().find(|n| n.nodegroup_name == name)
+    }
+}
+
+/// What [`Snapshot::launch_template_version`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TemplateLookup<'a> {
+    /// The version exists.
+    Found(&'a LaunchTemplateVersion),
+    /// The template exists but not that version.
+    VersionMissing,
+    /// No version of the template exists: the template is gone.
+    TemplateMissing,
+    /// The version is not a number, `$Latest` or `$Default`.
+    Unknown,
 }
 
 /// A CloudFormation stack as `DescribeStacks` prints it.
@@ -121,6 +206,11 @@ pub struct Tag {
     pub value: String,
 }
 
+/// The value of the tag `key` among `tags`.
+fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
 /// Tag keys eksctl puts on every stack it creates.
 pub mod tags {
     /// `alpha.eksctl.io/cluster-name`.
@@ -131,8 +221,15 @@ pub mod tags {
     pub const EKSCTL_VERSION: &str = "alpha.eksctl.io/eksctl-version";
     /// `alpha.eksctl.io/nodegroup-name`.
     pub const NODEGROUP_NAME: &str = "alpha.eksctl.io/nodegroup-name";
-    /// `alpha.eksctl.io/nodegroup-type`.
+    /// `alpha.eksctl.io/nodegroup-type` (`managed` or `unmanaged`; absent on old unmanaged
+    /// stacks).
     pub const NODEGROUP_TYPE: &str = "alpha.eksctl.io/nodegroup-type";
+    /// `eksctl.io/v1alpha2/nodegroup-name` (older stacks).
+    pub const NODEGROUP_NAME_V1ALPHA2: &str = "eksctl.io/v1alpha2/nodegroup-name";
+    /// `eksctl.cluster.k8s.io/v1alpha1/nodegroup-id` (2018-2019 stacks).
+    pub const NODEGROUP_ID_LEGACY: &str = "eksctl.cluster.k8s.io/v1alpha1/nodegroup-id";
+    /// `aws:cloudformation:stack-name`, which CloudFormation puts on what a stack creates.
+    pub const CFN_STACK_NAME: &str = "aws:cloudformation:stack-name";
 }
 
 /// The output keys eksctl writes on the cluster stack.
@@ -276,10 +373,7 @@ impl Stack {
     /// The value of a tag, if present.
     #[must_use]
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|t| t.key == key)
-            .map(|t| t.value.as_str())
+        tag_value(&self.tags, key)
     }
 
     /// The cluster this stack belongs to, by eksctl's tags (current, then legacy).
@@ -289,18 +383,50 @@ impl Stack {
             .or_else(|| self.tag(tags::CLUSTER_NAME_LEGACY))
     }
 
-    /// The nodegroup this stack is for, when it is an eksctl nodegroup stack of `cluster`:
-    /// tagged for the cluster and named `eksctl-<cluster>-nodegroup-<ng>` (the
-    /// `alpha.eksctl.io/nodegroup-name` tag, else the name's tail).
+    /// The nodegroup name eksctl reads from the stack's tags (`GetNodegroupTagName`: the
+    /// current tag, then the two older ones).
+    #[must_use]
+    pub fn nodegroup_name_tag(&self) -> Option<&str> {
+        [
+            tags::NODEGROUP_NAME,
+            tags::NODEGROUP_NAME_V1ALPHA2,
+            tags::NODEGROUP_ID_LEGACY,
+        ]
+        .iter()
+        .find_map(|k| self.tag(k))
+    }
+
+    /// The nodegroup this stack is for, when it is an eksctl nodegroup stack of `cluster`,
+    /// as eksctl's `ListNodeGroupStacks` sees it: named `eksctl-<cluster>-nodegroup-…` (or a
+    /// 2019 `EKS-<cluster>-…` name) with a nodegroup-name tag, and not tagged for another
+    /// cluster. The name is the tag's value.
     #[must_use]
     pub fn nodegroup_of(&self, cluster: &str) -> Option<&str> {
-        if self.cluster_name_tag() != Some(cluster) {
+        if self.cluster_name_tag().is_some_and(|c| c != cluster) {
             return None;
         }
-        let tail = self
-            .stack_name
-            .strip_prefix(&format!("eksctl-{cluster}-nodegroup-"))?;
-        Some(self.tag(tags::NODEGROUP_NAME).unwrap_or(tail))
+        let name = self.stack_name.as_str();
+        let ours = name.starts_with(&format!("eksctl-{cluster}-nodegroup-"))
+            || name.starts_with(&format!("EKS-{cluster}-"));
+        if !ours {
+            return None;
+        }
+        self.nodegroup_name_tag().or_else(|| {
+            // eksctl's names for the nodegroups of its first releases (`GetNodeGroupName`).
+            if name.ends_with("-nodegroup-0") {
+                Some("legacy-nodegroup-0")
+            } else if name.ends_with("-DefaultNodeGroup") {
+                Some("legacy-default")
+            } else {
+                None
+            }
+        })
+    }
+
+    /// `managed` or `unmanaged` (eksctl takes a stack without the type tag for unmanaged).
+    #[must_use]
+    pub fn nodegroup_managed(&self) -> bool {
+        self.tag(tags::NODEGROUP_TYPE) == Some("managed")
     }
 
     /// True when the stack's status is one in which eksctl can read, update and delete it.
@@ -612,6 +738,240 @@ pub struct SecurityGroup {
     pub tags: Vec<Tag>,
 }
 
+/// A managed nodegroup, as `aws eks describe-nodegroup` prints `.nodegroup`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Nodegroup {
+    /// `nodegroupName`, as the AWS CLI prints it.
+    pub nodegroup_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `clusterName`, as the AWS CLI prints it.
+    pub cluster_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `status`, as the AWS CLI prints it.
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `subnets`, as the AWS CLI prints it.
+    pub subnets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `nodeRole`, as the AWS CLI prints it.
+    pub node_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `launchTemplate`, as the AWS CLI prints it.
+    pub launch_template: Option<NodegroupLaunchTemplate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `remoteAccess`, as the AWS CLI prints it.
+    pub remote_access: Option<RemoteAccess>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `resources`, as the AWS CLI prints it.
+    pub resources: Option<NodegroupResources>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `health`, as the AWS CLI prints it.
+    pub health: Option<ClusterHealth>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// `tags`, as the AWS CLI prints it.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// `launchTemplate` of a managed nodegroup.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodegroupLaunchTemplate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `name`, as the AWS CLI prints it.
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `version`, as the AWS CLI prints it.
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `id`, as the AWS CLI prints it.
+    pub id: Option<String>,
+}
+
+/// `remoteAccess` of a managed nodegroup.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteAccess {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `ec2SshKey`, as the AWS CLI prints it.
+    pub ec2_ssh_key: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `sourceSecurityGroups`, as the AWS CLI prints it.
+    pub source_security_groups: Vec<String>,
+}
+
+/// `resources` of a managed nodegroup.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodegroupResources {
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `autoScalingGroups`, as the AWS CLI prints it.
+    pub auto_scaling_groups: Vec<NamedResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `remoteAccessSecurityGroup`, as the AWS CLI prints it.
+    pub remote_access_security_group: Option<String>,
+}
+
+/// `{"name": …}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamedResource {
+    #[serde(default)]
+    /// `name`, as the AWS CLI prints it.
+    pub name: String,
+}
+
+/// An auto scaling group, as `aws autoscaling describe-auto-scaling-groups` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AutoScalingGroup {
+    /// `AutoScalingGroupName`, as the AWS CLI prints it.
+    pub auto_scaling_group_name: String,
+    #[serde(
+        rename = "VPCZoneIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `VPCZoneIdentifier` (comma-joined subnet IDs), as the AWS CLI prints it.
+    pub vpc_zone_identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplate`, as the AWS CLI prints it.
+    pub launch_template: Option<LaunchTemplateSpecification>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `MixedInstancesPolicy`, as the AWS CLI prints it.
+    pub mixed_instances_policy: Option<MixedInstancesPolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Status` (`Delete in progress` while it is deleted), as the AWS CLI prints it.
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `Tags`, as the AWS CLI prints it.
+    pub tags: Vec<Tag>,
+}
+
+impl AutoScalingGroup {
+    /// The value of a tag, if present.
+    #[must_use]
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        tag_value(&self.tags, key)
+    }
+
+    /// The subnets of `VPCZoneIdentifier`, trimmed, empty items dropped.
+    #[must_use]
+    pub fn subnet_ids(&self) -> Vec<&str> {
+        self.vpc_zone_identifier
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// The launch template the group launches from, directly or through its mixed instances
+    /// policy.
+    #[must_use]
+    pub fn launch_template_spec(&self) -> Option<&LaunchTemplateSpecification> {
+        self.launch_template.as_ref().or_else(|| {
+            self.mixed_instances_policy
+                .as_ref()?
+                .launch_template
+                .as_ref()?
+                .launch_template_specification
+                .as_ref()
+        })
+    }
+}
+
+/// A launch template and version, as auto scaling prints them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateSpecification {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplateId`, as the AWS CLI prints it.
+    pub launch_template_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplateName`, as the AWS CLI prints it.
+    pub launch_template_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Version` (a number, `$Latest` or `$Default`), as the AWS CLI prints it.
+    pub version: Option<String>,
+}
+
+/// `MixedInstancesPolicy` of an auto scaling group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MixedInstancesPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplate`, as the AWS CLI prints it.
+    pub launch_template: Option<MixedLaunchTemplate>,
+}
+
+/// `MixedInstancesPolicy.LaunchTemplate`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MixedLaunchTemplate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplateSpecification`, as the AWS CLI prints it.
+    pub launch_template_specification: Option<LaunchTemplateSpecification>,
+}
+
+/// One launch template version, as `aws ec2 describe-launch-template-versions` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateVersion {
+    /// `LaunchTemplateId`, as the AWS CLI prints it.
+    pub launch_template_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplateName`, as the AWS CLI prints it.
+    pub launch_template_name: Option<String>,
+    /// `VersionNumber`, as the AWS CLI prints it.
+    pub version_number: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `DefaultVersion`, as the AWS CLI prints it.
+    pub default_version: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `LaunchTemplateData` (only what the rules read), as the AWS CLI prints it.
+    pub launch_template_data: Option<LaunchTemplateData>,
+}
+
+/// The parts of `LaunchTemplateData` the rules read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateData {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `SecurityGroupIds`, as the AWS CLI prints it.
+    pub security_group_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `NetworkInterfaces`, as the AWS CLI prints it.
+    pub network_interfaces: Vec<LaunchTemplateNetworkInterface>,
+}
+
+impl LaunchTemplateData {
+    /// Every security group the template attaches (top level and per interface).
+    #[must_use]
+    pub fn security_groups(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for g in self
+            .security_group_ids
+            .iter()
+            .chain(self.network_interfaces.iter().flat_map(|n| &n.groups))
+        {
+            if !out.contains(&g.as_str()) {
+                out.push(g);
+            }
+        }
+        out
+    }
+}
+
+/// One entry of `LaunchTemplateData.NetworkInterfaces`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LaunchTemplateNetworkInterface {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `Groups`, as the AWS CLI prints it.
+    pub groups: Vec<String>,
+}
+
 /// One row of `aws cloudformation describe-stack-resources`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -732,6 +1092,84 @@ mod tests {
         );
         // legacy fallback when SubnetsPublic is absent
         assert_eq!(stack.subnets_public().unwrap(), vec!["subnet-c"]);
+    }
+
+    #[test]
+    fn launch_template_versions_resolve_like_ec2() {
+        let v = |n, default| LaunchTemplateVersion {
+            launch_template_id: "lt-1".into(),
+            version_number: n,
+            default_version: Some(default),
+            ..LaunchTemplateVersion::default()
+        };
+        let mut s = Snapshot::default();
+        assert_eq!(
+            s.launch_template_version(Some("lt-1"), None, Some("1")),
+            None
+        );
+        s.launch_template_versions = Some(vec![v(1, false), v(2, true), v(4, false)]);
+        let found = |version| match s.launch_template_version(Some("lt-1"), None, version) {
+            Some(TemplateLookup::Found(v)) => Some(v.version_number),
+            _ => None,
+        };
+        assert_eq!(found(Some("$Latest")), Some(4));
+        assert_eq!(found(Some("$Default")), Some(2));
+        assert_eq!(found(None), Some(2));
+        assert_eq!(found(Some("1")), Some(1));
+        assert_eq!(
+            s.launch_template_version(Some("lt-1"), None, Some("3")),
+            Some(TemplateLookup::VersionMissing)
+        );
+        assert_eq!(
+            s.launch_template_version(Some("lt-2"), None, Some("1")),
+            Some(TemplateLookup::TemplateMissing)
+        );
+        assert_eq!(
+            s.launch_template_version(Some("lt-1"), None, Some("latest")),
+            Some(TemplateLookup::Unknown)
+        );
+    }
+
+    #[test]
+    fn nodegroup_stacks_are_recognised_like_eksctl() {
+        let stack = |name: &str, tags: &[(&str, &str)]| Stack {
+            stack_name: name.into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| Tag {
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            ..Stack::default()
+        };
+        let current = stack(
+            "eksctl-prod-nodegroup-ng-1",
+            &[(tags::CLUSTER_NAME, "prod"), (tags::NODEGROUP_NAME, "ng-1")],
+        );
+        assert_eq!(current.nodegroup_of("prod"), Some("ng-1"));
+        assert!(!current.nodegroup_managed(), "no type tag means unmanaged");
+        // 2019: only the legacy tags.
+        let old = stack(
+            "eksctl-prod-nodegroup-ng-0",
+            &[
+                (tags::CLUSTER_NAME_LEGACY, "prod"),
+                (tags::NODEGROUP_ID_LEGACY, "ng-0"),
+            ],
+        );
+        assert_eq!(old.nodegroup_of("prod"), Some("ng-0"));
+        // Another cluster's stack whose name happens to fit is not ours.
+        let other = stack(
+            "eksctl-prod-nodegroup-x-nodegroup-y",
+            &[
+                (tags::CLUSTER_NAME, "prod-nodegroup-x"),
+                (tags::NODEGROUP_NAME, "y"),
+            ],
+        );
+        assert_eq!(other.nodegroup_of("prod"), None);
+        // A cluster stack is not a nodegroup stack.
+        let cluster = stack("eksctl-prod-cluster", &[(tags::CLUSTER_NAME, "prod")]);
+        assert_eq!(cluster.nodegroup_of("prod"), None);
     }
 
     #[test]

@@ -8,8 +8,9 @@ use drift_core::bundle::read_bundle;
 use drift_core::report::{Report, Stats};
 use drift_core::rules::ALL;
 use drift_core::snapshot::{
-    Cluster, ClusterHealth, HealthIssue, Output, SecurityGroup, Snapshot, Stack, StackResource,
-    Subnet, Tag, VpcConfig,
+    AutoScalingGroup, Cluster, ClusterHealth, HealthIssue, LaunchTemplateData,
+    LaunchTemplateSpecification, LaunchTemplateVersion, Nodegroup, NodegroupLaunchTemplate, Output,
+    RemoteAccess, SecurityGroup, Snapshot, Stack, StackResource, Subnet, Tag, VpcConfig,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -86,8 +87,116 @@ const TAG_KEYS: &[&str] = &[
     "alpha.eksctl.io/cluster-name",
     "eksctl.cluster.k8s.io/v1alpha1/cluster-name",
     "alpha.eksctl.io/nodegroup-name",
+    "alpha.eksctl.io/nodegroup-type",
     "alpha.eksctl.io/eksctl-version",
+    "aws:cloudformation:stack-name",
 ];
+const NODEGROUPS: &[&str] = &["ng-1", "ng-2", "ng-cluster"];
+const TEMPLATES: &[&str] = &["lt-0a1a1a1a1a1a1a1a1", "lt-0a2a2a2a2a2a2a2a2"];
+const VERSIONS: &[&str] = &["1", "2", "$Latest", "$Default"];
+
+/// The nodegroup, lifecycle and fleet inputs, each present or not.
+fn nodegroup_inputs() -> impl Strategy<Value = Snapshot> {
+    let nodegroup = (
+        text(NODEGROUPS),
+        proptest::collection::vec(text(SUBNETS), 0..3),
+        proptest::option::of((text(TEMPLATES), proptest::option::of(text(VERSIONS)))),
+        proptest::collection::vec(text(SGS), 0..2),
+        proptest::collection::vec(text(&["Ec2SubnetNotFound"]), 0..2),
+    )
+        .prop_map(|(name, subnets, lt, remote, issues)| Nodegroup {
+            nodegroup_name: name,
+            subnets,
+            launch_template: lt.map(|(id, version)| NodegroupLaunchTemplate {
+                id: Some(id),
+                version,
+                ..NodegroupLaunchTemplate::default()
+            }),
+            remote_access: Some(RemoteAccess {
+                source_security_groups: remote,
+                ..RemoteAccess::default()
+            }),
+            health: Some(ClusterHealth {
+                issues: issues
+                    .into_iter()
+                    .map(|code| HealthIssue {
+                        code,
+                        ..HealthIssue::default()
+                    })
+                    .collect(),
+            }),
+            ..Nodegroup::default()
+        });
+    let group = (
+        proptest::collection::vec(
+            (
+                text(TAG_KEYS),
+                text(&["prod", "ng-1", "eksctl-prod-nodegroup-ng-1"]),
+            ),
+            0..4,
+        ),
+        proptest::option::of(
+            proptest::collection::vec(text(SUBNETS), 0..3).prop_map(|v| v.join(",")),
+        ),
+        proptest::option::of((text(TEMPLATES), proptest::option::of(text(VERSIONS)))),
+    )
+        .prop_map(|(tags, zones, lt)| AutoScalingGroup {
+            auto_scaling_group_name: "asg".into(),
+            vpc_zone_identifier: zones,
+            launch_template: lt.map(|(id, version)| LaunchTemplateSpecification {
+                launch_template_id: Some(id),
+                version,
+                ..LaunchTemplateSpecification::default()
+            }),
+            tags: tags
+                .into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect(),
+            ..AutoScalingGroup::default()
+        });
+    let version = (
+        text(TEMPLATES),
+        0i64..4,
+        proptest::option::of(any::<bool>()),
+        proptest::collection::vec(text(SGS), 0..2),
+    )
+        .prop_map(|(id, n, default, groups)| LaunchTemplateVersion {
+            launch_template_id: id,
+            version_number: n,
+            default_version: default,
+            launch_template_data: Some(LaunchTemplateData {
+                security_group_ids: groups,
+                ..LaunchTemplateData::default()
+            }),
+            ..LaunchTemplateVersion::default()
+        });
+    (
+        proptest::option::of(proptest::collection::vec(text(NODEGROUPS), 0..3)),
+        proptest::collection::vec(nodegroup, 0..3),
+        proptest::option::of(proptest::collection::vec(group, 0..3)),
+        proptest::option::of(proptest::collection::vec(version, 0..4)),
+        proptest::option::of(proptest::collection::vec(text(&["prod", "other"]), 0..3)),
+        proptest::option::of(proptest::collection::btree_map(
+            text(&[
+                "eksctl-prod-cluster::VPC",
+                "eksctl-prod-cluster::SecurityGroup",
+            ]),
+            proptest::collection::vec(text(&["eksctl-prod-nodegroup-ng-1", "team-a"]), 0..2),
+            0..3,
+        )),
+    )
+        .prop_map(
+            |(names, nodegroups, groups, versions, clusters, imports)| Snapshot {
+                nodegroup_names: names,
+                nodegroups,
+                auto_scaling_groups: groups,
+                launch_template_versions: versions,
+                clusters,
+                imports,
+                ..Snapshot::default()
+            },
+        )
+}
 
 fn output_value() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -265,9 +374,19 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
             0..3,
         )),
         proptest::option::of(text(&["us-west-2"])),
+        nodegroup_inputs(),
     )
         .prop_map(
-            |(stacks, cluster, subnets, security_groups, template, stack_resources, region)| {
+            |(
+                stacks,
+                cluster,
+                subnets,
+                security_groups,
+                template,
+                stack_resources,
+                region,
+                more,
+            )| {
                 Snapshot {
                     source: "proptest".into(),
                     region,
@@ -277,7 +396,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                     security_groups,
                     template,
                     stack_resources,
-                    ..Snapshot::default()
+                    ..more
                 }
             },
         )
@@ -324,17 +443,20 @@ proptest! {
     }
 
     #[test]
-    fn bundle_files_of_any_shape_give_an_answer(shapes in proptest::collection::vec(0u8..8, 7)) {
+    fn bundle_files_of_any_shape_give_an_answer(shapes in proptest::collection::vec(0u8..8, 12)) {
         // Every bundle file is, at random: absent, the clean fixture's, garbage, a link to
         // /dev/zero, a FIFO, a folder, over the size limit (sparse), or a link to a file outside.
         let names = [
             "describe-stacks.json", "describe-cluster.json", "describe-subnets.json",
             "describe-security-groups.json", "get-template.json",
-            "describe-stack-resources.json", "capture.json",
+            "describe-stack-resources.json", "capture.json", "list-nodegroups.json",
+            "describe-auto-scaling-groups.json", "describe-launch-template-versions.json",
+            "list-clusters.json", "describe-nodegroup/ng-1.json",
         ];
         let clean = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clean");
         let dir = tempfile::tempdir().unwrap();
         let limits = drift_core::bundle::ReadLimits::with_max_file_bytes(1 << 20);
+        std::fs::create_dir(dir.path().join("describe-nodegroup")).unwrap();
         for (name, shape) in names.iter().zip(&shapes) {
             let path = dir.path().join(name);
             match shape {

@@ -172,8 +172,17 @@ fn write_target(
         writeln!(w, "{table}")?;
         write_fixes(w, &t.findings)?;
     }
+    // Rules skipped for the same reason share one line (a cluster that no longer exists
+    // skips most of them).
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
     for n in &t.coverage.not_checked {
-        writeln!(w, "not checked: {} ({})", n.rule, safe(&n.reason))?;
+        match by_reason.iter_mut().find(|(r, _)| *r == n.reason) {
+            Some((_, rules)) => rules.push(&n.rule),
+            None => by_reason.push((&n.reason, vec![&n.rule])),
+        }
+    }
+    for (reason, rules) in by_reason {
+        writeln!(w, "not checked: {} ({})", rules.join(", "), safe(reason))?;
     }
     let c = t.counts();
     if t.findings.is_empty() {

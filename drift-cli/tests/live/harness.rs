@@ -161,6 +161,20 @@ impl Moto {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// A raw EKS REST `DELETE` (e.g. `/clusters/NAME`: a cluster deleted outside eksctl).
+    pub fn eks_delete(&self, region: &str, path: &str) {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=x/20240101/{region}/eks/aws4_request, SignedHeaders=host, Signature=x"
+        );
+        let (status, text) = self
+            .try_request("DELETE", path, &[("Authorization", &auth)], "")
+            .unwrap();
+        assert!(
+            (200..300).contains(&status),
+            "DELETE {path}: {status} {text}"
+        );
+    }
+
     /// Every request moto received since the last reset, as `service:Operation`.
     pub fn recorded_actions(&self) -> Vec<String> {
         let text = std::fs::read_to_string(&self.recording).unwrap_or_default();

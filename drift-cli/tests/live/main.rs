@@ -40,6 +40,16 @@ fn codes(target: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The rules a target could not check.
+fn unchecked(target: &Value) -> Vec<String> {
+    target["coverage"]["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn api_calls(report: &Value) -> BTreeMap<String, u64> {
     serde_json::from_value(report["stats"]["api_calls"].clone()).unwrap()
 }
@@ -88,10 +98,7 @@ fn seed_case_live_audit_exits_1_and_names_the_deleted_subnets() {
         "{found:?}"
     );
     assert_eq!(found.len(), 4, "{found:?}");
-    assert!(
-        t["coverage"]["not_checked"].as_array().unwrap().is_empty(),
-        "{t}"
-    );
+    assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
     // The remediation points new nodegroups at the live replacement subnets.
     let fix = t["findings"][0]["remediation"]["commands"].to_string();
     for id in &new {
@@ -318,10 +325,8 @@ fn a_clean_fleet_has_no_findings_and_few_calls() {
         serde_json::json!({"error": 0, "warning": 0, "info": 0})
     );
     for t in report["targets"].as_array().unwrap() {
-        assert!(
-            t["coverage"]["not_checked"].as_array().unwrap().is_empty(),
-            "{t}"
-        );
+        // Only the importers of every export are left: a deletion gate asks for them.
+        assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
     }
     let calls = api_calls(&report);
     let total: u64 = calls.values().sum();
@@ -339,8 +344,8 @@ fn a_clean_fleet_has_no_findings_and_few_calls() {
 fn a_nodegroup_named_like_a_cluster_stack_is_not_taken_for_it() {
     let (_lock, moto) = moto();
     rt().block_on(async {
-        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
-        seed::nodegroup_stack(moto, "us-west-2", "prod", "spot-cluster").await;
+        let c = seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+        seed::nodegroup_stack(moto, &c, "spot-cluster").await;
     });
     let out = moto
         .eksdrift()
@@ -357,6 +362,350 @@ fn a_nodegroup_named_like_a_cluster_stack_is_not_taken_for_it() {
             "EKD102".to_owned(),
             "eksctl-prod-nodegroup-spot-cluster".to_owned()
         )]
+    );
+}
+
+/// Codes and resources of a target's findings, sorted.
+fn sorted_codes(target: &Value) -> Vec<(String, String)> {
+    let mut found = codes(target);
+    found.sort();
+    found
+}
+
+#[test]
+fn drifted_nodegroups_of_each_kind_are_found_and_capture_reproduces_them() {
+    let (_lock, moto) = moto();
+    let (expected, c) = rt().block_on(async {
+        let c = seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+        let region = c.region.as_str();
+        let private: Vec<&str> = c.private.iter().map(|(id, _)| id.as_str()).collect();
+        let public: Vec<&str> = c.public.iter().map(|(id, _)| id.as_str()).collect();
+        let config = moto.sdk_config(region).await;
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        // Healthy, both kinds.
+        seed::nodegroup_stack(moto, &c, "ng-ok").await;
+        seed::unmanaged_nodegroup(moto, &c, "ng-u-ok", &c.cluster_sg, &public, 1, "1").await;
+        // Managed, in a subnet deleted later (EKD504).
+        let extra = ec2
+            .create_subnet()
+            .vpc_id(&c.vpc)
+            .cidr_block("192.168.224.0/20")
+            .availability_zone("us-west-2a")
+            .send()
+            .await
+            .unwrap();
+        let extra = extra.subnet().unwrap().subnet_id().unwrap().to_owned();
+        seed::nodegroup_stack_only(moto, region, "prod", "ng-moved", "managed").await;
+        seed::managed_nodegroup(
+            moto,
+            region,
+            "prod",
+            "ng-moved",
+            &[&extra, private[0]],
+            None,
+        );
+        ec2.delete_subnet().subnet_id(&extra).send().await.unwrap();
+        // Managed, made in the console: no stack (EKD502).
+        seed::managed_nodegroup(moto, region, "prod", "ng-console", &private, None);
+        // Managed stack whose nodegroup was deleted (EKD503).
+        seed::nodegroup_stack_only(moto, region, "prod", "ng-gone", "managed").await;
+        // Managed, running launch template version 5 of a template with 2 (EKD507).
+        let lt = seed::launch_template(moto, region, "ng-lt", &[&c.cluster_sg], 2).await;
+        seed::nodegroup_stack_only(moto, region, "prod", "ng-lt", "managed").await;
+        seed::managed_nodegroup(moto, region, "prod", "ng-lt", &private, Some((&lt, "5")));
+        // Unmanaged whose own security group was deleted (EKD505).
+        let (own, _) =
+            seed::unmanaged_nodegroup(moto, &c, "ng-u-sg", &c.cluster_sg, &public, 1, "1").await;
+        ec2.delete_security_group()
+            .group_id(&own)
+            .send()
+            .await
+            .unwrap();
+        // Unmanaged whose auto scaling group was deleted (EKD503).
+        seed::unmanaged_nodegroup(moto, &c, "ng-u-gone", &c.cluster_sg, &public, 1, "$Latest")
+            .await;
+        aws_sdk_autoscaling::Client::new(&config)
+            .delete_auto_scaling_group()
+            .auto_scaling_group_name("eksctl-prod-nodegroup-ng-u-gone-NodeGroup-ABCDEF")
+            .force_delete(true)
+            .send()
+            .await
+            .unwrap();
+        let mut expected = vec![
+            ("EKD502".to_owned(), "ng-console".to_owned()),
+            (
+                "EKD503".to_owned(),
+                "eksctl-prod-nodegroup-ng-gone".to_owned(),
+            ),
+            (
+                "EKD503".to_owned(),
+                "eksctl-prod-nodegroup-ng-u-gone".to_owned(),
+            ),
+            ("EKD504".to_owned(), extra),
+            ("EKD505".to_owned(), own),
+            ("EKD507".to_owned(), lt),
+        ];
+        expected.sort();
+        (expected, c)
+    });
+    let live = moto
+        .eksdrift()
+        .args(["audit", "-c", "prod", "-r", "us-west-2", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let live = json_of(&live);
+    let t = &live["targets"][0];
+    assert_eq!(sorted_codes(t), expected, "{t}");
+    assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
+    // Calls stay linear: one listing per cluster, one description per managed nodegroup, one
+    // auto scaling call for the region, one version listing per launch template.
+    let calls = api_calls(&live);
+    assert_eq!(calls["eks:ListNodegroups"], 1, "{calls:?}");
+    assert_eq!(calls["eks:DescribeNodegroup"], 4, "{calls:?}");
+    assert_eq!(
+        calls["autoscaling:DescribeAutoScalingGroups"], 1,
+        "{calls:?}"
+    );
+    assert_eq!(calls["ec2:DescribeLaunchTemplateVersions"], 3, "{calls:?}");
+
+    // capture → audit --from gives the same findings, nodegroups and all.
+    let dir = tempfile::tempdir().unwrap();
+    moto.eksdrift()
+        .args(["capture", "-c", "prod", "-r", "us-west-2", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let bundle = dir.path().join("us-west-2/prod");
+    for f in [
+        "list-nodegroups.json",
+        "describe-nodegroup/ng-lt.json",
+        "describe-auto-scaling-groups.json",
+        "describe-launch-template-versions.json",
+        "list-clusters.json",
+    ] {
+        assert!(bundle.join(f).is_file(), "{f} missing from the capture");
+    }
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let offline = json_of(&offline);
+    assert_eq!(
+        t["findings"], offline["targets"][0]["findings"],
+        "capture then audit --from differs from the live audit"
+    );
+    // The capture asked for every importer, so the offline audit checks EKD702 too.
+    assert!(
+        unchecked(&offline["targets"][0]).is_empty(),
+        "{}",
+        offline["targets"][0]
+    );
+    drop(c);
+}
+
+#[test]
+fn for_delete_cluster_asks_every_importer_and_gates_on_an_outside_import() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    // Another team's stack imports the cluster's VPC export (the proxy answers ListImports).
+    faults::IMPORTS.lock().unwrap().insert(
+        "eksctl-prod-cluster::VPC".to_owned(),
+        vec!["team-a-database".to_owned()],
+    );
+    let before = moto.listed_imports();
+    let out = moto
+        .eksdrift()
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--for",
+            "create-nodegroup",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        moto.listed_imports(),
+        before,
+        "no deletion gate, no ListImports"
+    );
+    assert_eq!(
+        unchecked(&json_of(&out)["targets"][0]),
+        ["export-imported-elsewhere"]
+    );
+
+    let out = moto
+        .eksdrift()
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--for",
+            "delete-cluster",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let t = &report["targets"][0];
+    assert!(unchecked(t).is_empty(), "{t}");
+    let f: Vec<&Value> = t["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "EKD702")
+        .collect();
+    assert_eq!(f.len(), 1, "{t}");
+    assert!(
+        f[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("imported by stack team-a-database"),
+        "{}",
+        f[0]
+    );
+    assert_eq!(f[0]["breaks"], serde_json::json!(["delete-cluster"]));
+    // One ListImports per export of the cluster's eksctl stacks (the seed exports 7).
+    assert_eq!(moto.listed_imports() - before, 7);
+    assert_eq!(api_calls(&report)["cloudformation:ListImports"], 7);
+
+    // The table of the gate puts the blocking finding first.
+    let a = moto
+        .eksdrift()
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "--for",
+            "delete-cluster",
+        ])
+        .assert()
+        .code(1);
+    let table = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let first = table.lines().find(|l| l.contains("EKD")).unwrap();
+    assert!(first.contains("EKD702"), "{table}");
+}
+
+#[test]
+fn stacks_of_a_deleted_cluster_are_audited_as_leftovers() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        let old = seed::eksctl_cluster(moto, "us-west-2", "old").await;
+        seed::nodegroup_stack_only(moto, "us-west-2", "old", "ng-1", "managed").await;
+        seed::eksctl_cluster(moto, "us-west-2", "live").await;
+        drop(old);
+    });
+    // Deleted in the console: the EKS cluster is gone, its stacks stay.
+    moto.eks_delete("us-west-2", "/clusters/old");
+    let out = moto
+        .eksdrift()
+        .args(["audit", "--all-clusters", "-r", "us-west-2", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warnings only: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let targets = report["targets"].as_array().unwrap();
+    let names: Vec<&str> = targets
+        .iter()
+        .map(|t| t["cluster"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["live", "old"]);
+    assert!(codes(&targets[0]).is_empty(), "{}", targets[0]);
+    let old = &targets[1];
+    assert_eq!(old["status"], "audited");
+    assert_eq!(
+        sorted_codes(old),
+        [
+            ("EKD703".to_owned(), "eksctl-old-cluster".to_owned()),
+            ("EKD703".to_owned(), "eksctl-old-nodegroup-ng-1".to_owned()),
+        ]
+    );
+    // Only the stack rules ran; the rest say why not.
+    assert!(
+        old["coverage"]["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["reason"]
+                .as_str()
+                .unwrap()
+                .contains("does not exist in the region")),
+        "{old}"
+    );
+    // Named: the same leftovers, not a failure; a name with no stacks still fails.
+    let out = moto
+        .eksdrift()
+        .args([
+            "audit",
+            "-c",
+            "old",
+            "-c",
+            "never",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out);
+    let targets = report["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["cluster"], "old");
+    assert_eq!(targets[0]["status"], "audited");
+    assert_eq!(sorted_codes(&targets[0]).len(), 2);
+    assert_eq!(targets[1]["cluster"], "never");
+    assert_eq!(targets[1]["error"]["kind"], "not_found");
+    // capture writes the leftovers as a bundle without describe-cluster.json, which audits
+    // the same offline.
+    let dir = tempfile::tempdir().unwrap();
+    moto.eksdrift()
+        .args(["capture", "-c", "old", "-r", "us-west-2", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let bundle = dir.path().join("us-west-2/old");
+    assert!(!bundle.join("describe-cluster.json").exists());
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(
+        json_of(&offline)["targets"][0]["findings"],
+        targets[0]["findings"]
     );
 }
 
@@ -500,7 +849,7 @@ fn the_request_log_holds_only_allowlisted_operations() {
     rt().block_on(async {
         let c = seed::eksctl_cluster(moto, "us-west-2", "prod").await;
         seed::replace_private_subnets(moto, &c).await;
-        seed::nodegroup_stack(moto, "us-west-2", "prod", "ng-1").await;
+        seed::nodegroup_stack(moto, &c, "ng-1").await;
     });
     moto.post("/moto-api/recorder/reset-recording", &[], "");
     let dir = tempfile::tempdir().unwrap();
@@ -555,6 +904,9 @@ fn the_request_log_holds_only_allowlisted_operations() {
         "ec2:DescribeSecurityGroups",
         "cloudformation:GetTemplate",
         "cloudformation:DescribeStackResources",
+        "eks:ListNodegroups",
+        "eks:DescribeNodegroup",
+        "autoscaling:DescribeAutoScalingGroups",
     ] {
         assert!(sent.contains(&expected), "{expected} not seen: {sent:?}");
     }
@@ -669,9 +1021,14 @@ fn fleet_figures() {
     use std::time::Instant;
     let (_lock, moto) = moto();
     let n = 50;
+    // Each cluster has two managed nodegroups and one unmanaged one, as eksctl makes them.
     rt().block_on(async {
         for i in 0..n {
             let c = seed::eksctl_cluster(moto, "us-east-1", &format!("fleet-{i:02}")).await;
+            seed::nodegroup_stack(moto, &c, "ng-a").await;
+            seed::nodegroup_stack(moto, &c, "ng-b").await;
+            let public: Vec<&str> = c.public.iter().map(|(id, _)| id.as_str()).collect();
+            seed::unmanaged_nodegroup(moto, &c, "ng-u", &c.cluster_sg, &public, 1, "1").await;
             if i % 17 == 0 {
                 seed::replace_private_subnets(moto, &c).await;
             }
@@ -690,7 +1047,11 @@ fn fleet_figures() {
             let started = Instant::now();
             let out = moto.eksdrift().args(args).output().unwrap();
             times.push(started.elapsed().as_secs_f64());
-            assert_eq!(out.status.code(), Some(1));
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             last = json_of(&out);
         }
         times.sort_by(f64::total_cmp);
@@ -714,8 +1075,24 @@ fn fleet_figures() {
         moto.endpoint()
     );
     println!(
-        "calls per operation: {calls:?} (total {total}; budget N + 20 = {})",
-        n + 20
+        "nodegroups: {} managed, {n} unmanaged (one launch template each)",
+        2 * n
+    );
+    println!("calls per operation: {calls:?} (total {total})");
+    let (_, gate) = median(&[
+        "audit",
+        "--all-clusters",
+        "-r",
+        "us-east-1",
+        "-o",
+        "json",
+        "--for",
+        "delete-cluster",
+    ]);
+    let gate_calls = api_calls(&gate);
+    println!(
+        "with --for delete-cluster: {gate_calls:?} (total {})",
+        gate_calls.values().sum::<u64>()
     );
     println!("findings: {}", report["summary"]["findings"]);
     println!("eksdrift, default concurrency: median of 5 = {default_s:.3} s");

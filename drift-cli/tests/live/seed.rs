@@ -226,22 +226,161 @@ pub async fn replace_private_subnets(moto: &Moto, c: &Seeded) -> Vec<String> {
     new
 }
 
-/// A nodegroup stack of `cluster` named `ng` (eksctl's tags; no outputs needed).
-pub async fn nodegroup_stack(moto: &Moto, region: &str, cluster: &str, ng: &str) {
+/// A managed nodegroup as eksctl makes it: its stack and its EKS nodegroup.
+pub async fn nodegroup_stack(moto: &Moto, c: &Seeded, ng: &str) {
+    nodegroup_stack_only(moto, &c.region, &c.name, ng, "managed").await;
+    let subnets: Vec<&str> = c.private.iter().map(|(id, _)| id.as_str()).collect();
+    managed_nodegroup(moto, &c.region, &c.name, ng, &subnets, None);
+}
+
+/// An eksctl nodegroup stack of `cluster` named `ng`, of `kind` (`managed`/`unmanaged`), with
+/// its own security group; returns that group's ID.
+pub async fn nodegroup_stack_only(
+    moto: &Moto,
+    region: &str,
+    cluster: &str,
+    ng: &str,
+    kind: &str,
+) -> String {
     let config = moto.sdk_config(region).await;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let body = json!({"Resources": {"NodeGroupSG": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "ng"}}}});
+    let stack = format!("eksctl-{cluster}-nodegroup-{ng}");
+    let body = json!({
+        "Resources": {"SG": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": format!("nodegroup {ng}")}}},
+        "Outputs": {"SG": {"Value": {"Fn::GetAtt": ["SG", "GroupId"]}}},
+    });
     cfn.create_stack()
-        .stack_name(format!("eksctl-{cluster}-nodegroup-{ng}"))
+        .stack_name(&stack)
         .template_body(body.to_string())
         .set_tags(Some(eksctl_tags(
             cluster,
             &[
                 ("alpha.eksctl.io/nodegroup-name", ng),
-                ("alpha.eksctl.io/nodegroup-type", "managed"),
+                ("alpha.eksctl.io/nodegroup-type", kind),
             ],
         )))
         .send()
         .await
         .unwrap();
+    let described = cfn
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await
+        .unwrap();
+    described.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("SG"))
+        .and_then(|o| o.output_value())
+        .expect("moto resolved the nodegroup's security group")
+        .to_owned()
+}
+
+/// An EKS managed nodegroup (raw POST: moto's EKS API) in `subnets`, on a launch template
+/// `(id, version)` when given.
+pub fn managed_nodegroup(
+    moto: &Moto,
+    region: &str,
+    cluster: &str,
+    ng: &str,
+    subnets: &[&str],
+    launch_template: Option<(&str, &str)>,
+) {
+    let mut body = json!({
+        "nodegroupName": ng,
+        "subnets": subnets,
+        "nodeRole": format!("arn:aws:iam::{ACCOUNT}:role/eksctl-{cluster}-nodegroup-{ng}-NodeInstanceRole"),
+        "tags": {"alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": ng},
+    });
+    if let Some((id, version)) = launch_template {
+        body["launchTemplate"] = json!({"id": id, "version": version});
+    }
+    moto.eks(region, &format!("/clusters/{cluster}/node-groups"), &body);
+}
+
+/// A launch template with `versions` versions, each attaching `groups`; returns its ID.
+pub async fn launch_template(
+    moto: &Moto,
+    region: &str,
+    name: &str,
+    groups: &[&str],
+    versions: usize,
+) -> String {
+    let config = moto.sdk_config(region).await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let data = aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+        .instance_type(aws_sdk_ec2::types::InstanceType::M5Large)
+        .image_id("ami-0123456789abcdef0")
+        .set_security_group_ids(Some(groups.iter().map(|g| (*g).to_owned()).collect()))
+        .build();
+    let created = ec2
+        .create_launch_template()
+        .launch_template_name(name)
+        .launch_template_data(data.clone())
+        .send()
+        .await
+        .unwrap();
+    let id = created
+        .launch_template()
+        .unwrap()
+        .launch_template_id()
+        .unwrap()
+        .to_owned();
+    for _ in 1..versions {
+        ec2.create_launch_template_version()
+            .launch_template_id(&id)
+            .launch_template_data(data.clone())
+            .send()
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// An unmanaged eksctl nodegroup: its stack (with its own security group), a launch template
+/// attaching that group and the shared node group, and the auto scaling group eksctl's stack
+/// would make (tagged as CloudFormation and eksctl tag it), in `subnets`. Returns (own group,
+/// launch template ID).
+pub async fn unmanaged_nodegroup(
+    moto: &Moto,
+    c: &Seeded,
+    ng: &str,
+    shared_sg: &str,
+    subnets: &[&str],
+    lt_versions: usize,
+    lt_version: &str,
+) -> (String, String) {
+    let own = nodegroup_stack_only(moto, &c.region, &c.name, ng, "unmanaged").await;
+    let stack = format!("eksctl-{}-nodegroup-{ng}", c.name);
+    let lt = launch_template(moto, &c.region, &stack, &[&own, shared_sg], lt_versions).await;
+    let config = moto.sdk_config(&c.region).await;
+    let autoscaling = aws_sdk_autoscaling::Client::new(&config);
+    let tag = |k: &str, v: &str| {
+        aws_sdk_autoscaling::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .propagate_at_launch(true)
+            .build()
+    };
+    autoscaling
+        .create_auto_scaling_group()
+        .auto_scaling_group_name(format!("{stack}-NodeGroup-ABCDEF"))
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(&lt)
+                .version(lt_version)
+                .build(),
+        )
+        .min_size(1)
+        .max_size(2)
+        .vpc_zone_identifier(subnets.join(","))
+        .tags(tag("alpha.eksctl.io/cluster-name", &c.name))
+        .tags(tag("alpha.eksctl.io/nodegroup-name", ng))
+        .tags(tag("alpha.eksctl.io/nodegroup-type", "unmanaged"))
+        .tags(tag("aws:cloudformation:stack-name", &stack))
+        .send()
+        .await
+        .unwrap();
+    (own, lt)
 }

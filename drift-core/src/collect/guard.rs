@@ -40,11 +40,17 @@ impl ReadOnlyGuard {
     }
 }
 
-/// `EC2` + `DescribeSubnets` → `ec2:DescribeSubnets` (IAM prefixes are the lower-cased
-/// service names for the four services eksdrift uses).
+/// `EC2` + `DescribeSubnets` → `ec2:DescribeSubnets`, `Auto Scaling` +
+/// `DescribeAutoScalingGroups` → `autoscaling:DescribeAutoScalingGroups` (IAM prefixes are the
+/// SDK's service names lower-cased, without spaces, for the services eksdrift uses).
 #[must_use]
 pub fn action_name(service: &str, operation: &str) -> String {
-    format!("{}:{operation}", service.to_ascii_lowercase())
+    let prefix: String = service
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    format!("{prefix}:{operation}")
 }
 
 impl Intercept for ReadOnlyGuard {

@@ -8,9 +8,45 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
 use crate::snapshot::{
-    Cluster, ClusterHealth, HealthIssue, OutpostConfig, Output, SecurityGroup, Stack,
-    StackResource, Subnet, Tag, VpcConfig,
+    AutoScalingGroup, Cluster, ClusterHealth, HealthIssue, LaunchTemplateData,
+    LaunchTemplateNetworkInterface, LaunchTemplateSpecification, LaunchTemplateVersion,
+    MixedInstancesPolicy, MixedLaunchTemplate, NamedResource, Nodegroup, NodegroupLaunchTemplate,
+    NodegroupResources, OutpostConfig, Output, RemoteAccess, SecurityGroup, Stack, StackResource,
+    Subnet, Tag, VpcConfig,
 };
+use aws_sdk_autoscaling::types as asg;
+
+/// Any service's tags, from (key, value).
+fn tags<'a, T>(
+    items: &'a [T],
+    kv: impl Fn(&'a T) -> (Option<&'a str>, Option<&'a str>),
+) -> Vec<Tag> {
+    items
+        .iter()
+        .map(|t| {
+            let (key, value) = kv(t);
+            Tag {
+                key: key.unwrap_or_default().to_owned(),
+                value: value.unwrap_or_default().to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// `health.issues` of a cluster or a nodegroup, from (code, message, resource IDs).
+fn health<'a>(
+    issues: impl Iterator<Item = (Option<&'a str>, Option<&'a str>, &'a [String])>,
+) -> ClusterHealth {
+    ClusterHealth {
+        issues: issues
+            .map(|(code, message, resource_ids)| HealthIssue {
+                code: code.unwrap_or_default().to_owned(),
+                message: message.unwrap_or_default().to_owned(),
+                resource_ids: resource_ids.to_vec(),
+            })
+            .collect(),
+    }
+}
 
 fn time(t: Option<&DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(Format::DateTime).ok())
@@ -43,14 +79,7 @@ pub fn stack(s: &cfn::Stack) -> Stack {
                 export_name: owned(o.export_name()),
             })
             .collect(),
-        tags: s
-            .tags()
-            .iter()
-            .map(|t| Tag {
-                key: t.key().unwrap_or_default().to_owned(),
-                value: t.value().unwrap_or_default().to_owned(),
-            })
-            .collect(),
+        tags: tags(s.tags(), |t| (t.key(), t.value())),
     }
 }
 
@@ -76,16 +105,14 @@ pub fn cluster(c: &eks::Cluster) -> Cluster {
             .unwrap_or_default(),
         status: c.status().map(|s| s.as_str().to_owned()),
         platform_version: owned(c.platform_version()),
-        health: c.health().map(|h| ClusterHealth {
-            issues: h
-                .issues()
-                .iter()
-                .map(|i| HealthIssue {
-                    code: i.code().map(|c| c.as_str().to_owned()).unwrap_or_default(),
-                    message: i.message().unwrap_or_default().to_owned(),
-                    resource_ids: i.resource_ids().to_vec(),
-                })
-                .collect(),
+        health: c.health().map(|h| {
+            health(h.issues().iter().map(|i| {
+                (
+                    i.code().map(eks::ClusterIssueCode::as_str),
+                    i.message(),
+                    i.resource_ids(),
+                )
+            }))
         }),
         outpost_config: c.outpost_config().map(|o| OutpostConfig {
             outpost_arns: o.outpost_arns().to_vec(),
@@ -99,13 +126,8 @@ pub fn cluster(c: &eks::Cluster) -> Cluster {
     }
 }
 
-fn ec2_tags(tags: &[ec2::Tag]) -> Vec<Tag> {
-    tags.iter()
-        .map(|t| Tag {
-            key: t.key().unwrap_or_default().to_owned(),
-            value: t.value().unwrap_or_default().to_owned(),
-        })
-        .collect()
+fn ec2_tags(t: &[ec2::Tag]) -> Vec<Tag> {
+    tags(t, |t| (t.key(), t.value()))
 }
 
 pub fn subnet(s: &ec2::Subnet) -> Subnet {
@@ -157,4 +179,88 @@ pub fn template_body(body: &str) -> serde_json::Value {
         .ok()
         .filter(serde_json::Value::is_object)
         .unwrap_or_else(|| serde_json::Value::String(body.to_owned()))
+}
+
+pub fn nodegroup(n: &eks::Nodegroup) -> Nodegroup {
+    Nodegroup {
+        nodegroup_name: n.nodegroup_name().unwrap_or_default().to_owned(),
+        cluster_name: owned(n.cluster_name()),
+        status: n.status().map(|s| s.as_str().to_owned()),
+        subnets: n.subnets().to_vec(),
+        node_role: owned(n.node_role()),
+        launch_template: n.launch_template().map(|l| NodegroupLaunchTemplate {
+            name: owned(l.name()),
+            version: owned(l.version()),
+            id: owned(l.id()),
+        }),
+        remote_access: n.remote_access().map(|r| RemoteAccess {
+            ec2_ssh_key: owned(r.ec2_ssh_key()),
+            source_security_groups: r.source_security_groups().to_vec(),
+        }),
+        resources: n.resources().map(|r| NodegroupResources {
+            auto_scaling_groups: r
+                .auto_scaling_groups()
+                .iter()
+                .map(|g| NamedResource {
+                    name: g.name().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+            remote_access_security_group: owned(r.remote_access_security_group()),
+        }),
+        health: n.health().map(|h| {
+            health(h.issues().iter().map(|i| {
+                (
+                    i.code().map(eks::NodegroupIssueCode::as_str),
+                    i.message(),
+                    i.resource_ids(),
+                )
+            }))
+        }),
+        tags: n
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn asg_template(l: &asg::LaunchTemplateSpecification) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification {
+        launch_template_id: owned(l.launch_template_id()),
+        launch_template_name: owned(l.launch_template_name()),
+        version: owned(l.version()),
+    }
+}
+
+pub fn auto_scaling_group(g: &asg::AutoScalingGroup) -> AutoScalingGroup {
+    AutoScalingGroup {
+        auto_scaling_group_name: g.auto_scaling_group_name().unwrap_or_default().to_owned(),
+        vpc_zone_identifier: owned(g.vpc_zone_identifier()),
+        launch_template: g.launch_template().map(asg_template),
+        mixed_instances_policy: g.mixed_instances_policy().map(|m| MixedInstancesPolicy {
+            launch_template: m.launch_template().map(|l| MixedLaunchTemplate {
+                launch_template_specification: l.launch_template_specification().map(asg_template),
+            }),
+        }),
+        status: owned(g.status()),
+        tags: tags(g.tags(), |t| (t.key(), t.value())),
+    }
+}
+
+pub fn launch_template_version(v: &ec2::LaunchTemplateVersion) -> LaunchTemplateVersion {
+    LaunchTemplateVersion {
+        launch_template_id: v.launch_template_id().unwrap_or_default().to_owned(),
+        launch_template_name: owned(v.launch_template_name()),
+        version_number: v.version_number().unwrap_or_default(),
+        default_version: v.default_version(),
+        launch_template_data: v.launch_template_data().map(|d| LaunchTemplateData {
+            security_group_ids: d.security_group_ids().to_vec(),
+            network_interfaces: d
+                .network_interfaces()
+                .iter()
+                .map(|n| LaunchTemplateNetworkInterface {
+                    groups: n.groups().to_vec(),
+                })
+                .collect(),
+        }),
+    }
 }

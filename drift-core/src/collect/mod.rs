@@ -51,7 +51,8 @@ use self::guard::ReadOnlyGuard;
 use crate::discovery::discover;
 use crate::report::{ErrorKind, TargetError};
 use crate::snapshot::{
-    Cluster, SecurityGroup, Snapshot, Stack, StackResource, Subnet, is_resource_id, outputs,
+    AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup, SecurityGroup, Snapshot, Stack,
+    StackResource, Subnet, is_resource_id, outputs, tags,
 };
 
 /// Pause before asking EC2 again for IDs it did not return (eventual consistency).
@@ -87,6 +88,9 @@ pub struct Options {
     pub timeout: Duration,
     /// Attempts per call, with exponential backoff and jitter.
     pub max_attempts: u32,
+    /// Ask `ListImports` for every export of the clusters' eksctl stacks (one call per export),
+    /// as a deletion gate needs; otherwise only for the exports a remediation would change.
+    pub all_imports: bool,
 }
 
 /// One cluster's collected state, or why it could not be read.
@@ -164,6 +168,7 @@ struct Clients {
     cfn: aws_sdk_cloudformation::Client,
     eks: aws_sdk_eks::Client,
     ec2: aws_sdk_ec2::Client,
+    autoscaling: aws_sdk_autoscaling::Client,
 }
 
 impl Clients {
@@ -181,6 +186,11 @@ impl Clients {
             ),
             ec2: aws_sdk_ec2::Client::from_conf(
                 aws_sdk_ec2::config::Builder::from(config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            autoscaling: aws_sdk_autoscaling::Client::from_conf(
+                aws_sdk_autoscaling::config::Builder::from(config)
                     .interceptor(guard.clone())
                     .build(),
             ),
@@ -321,10 +331,23 @@ fn failed(region: &str, cluster: &str, err: &CallError, queries: &[String]) -> T
     }
 }
 
-/// Phase 2's answer: the region's stacks, and each cluster described (or its error).
+/// Phase 2's answer: the region's clusters, each described (or its error), and their
+/// nodegroups.
 struct Described {
     names: Vec<String>,
     clusters: HashMap<String, Result<Cluster, CallError>>,
+    /// `ListClusters`, when it answered (always read: orphaned stacks need it).
+    listed: Option<Vec<String>>,
+    nodegroups: NodegroupInputs,
+}
+
+/// The region's nodegroup inputs: per cluster the managed nodegroups (listed and described),
+/// the auto scaling groups tagged for the clusters, and the versions of every launch template
+/// they name.
+struct NodegroupInputs {
+    managed: HashMap<String, Result<Managed, CallError>>,
+    groups: Result<Vec<AutoScalingGroup>, CallError>,
+    versions: Result<Vec<LaunchTemplateVersion>, CallError>,
 }
 
 /// What EC2 returned for every ID the region's stacks and clusters name.
@@ -338,6 +361,7 @@ struct Ec2State {
     answered: HashMap<String, tokio::time::Instant>,
 }
 
+#[allow(clippy::too_many_lines)] // the phases read top to bottom
 async fn collect_region(
     region: &str,
     clients: &Clients,
@@ -345,13 +369,14 @@ async fn collect_region(
     on_progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Vec<Target> {
     let mut queries = Vec::new();
-    // Phase 2: the stacks alongside the cluster names and the DescribeCluster waves; as soon as
-    // both the stacks and the names are known, the EC2 lookup of what the cluster stacks name
-    // runs alongside the waves (the emulator's, or a large region's, slowest answer).
+    // Phase 2: the stacks alongside the cluster names and the DescribeCluster waves, the
+    // nodegroup inputs and (for named clusters) ListClusters; as soon as both the stacks and
+    // the names are known, the EC2 lookup of what the cluster stacks name runs alongside the
+    // waves (the emulator's, or a large region's, slowest answer).
     let stacks = describe_all_stacks(&clients.cfn).shared();
     let stacks_for_ec2 = stacks.clone();
     let phase2 = async move {
-        let names = cluster_names(&clients.eks, opts).await?;
+        let (names, listed) = cluster_names(&clients.eks, opts).await?;
         on_progress(Progress::Region {
             region: region.to_owned(),
             clusters: names.len(),
@@ -374,68 +399,92 @@ async fn collect_region(
             }
             Some(Ec2State::fetch(&clients.ec2, subnet_ids, group_ids).await)
         };
-        let (early, clusters) = tokio::join!(
+        let listed = async {
+            match listed {
+                Some(listed) => Some(listed),
+                None if names.is_empty() => None,
+                // Named clusters: one more call, so that leftover stacks can be judged.
+                None => match list_clusters(&clients.eks).await {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        tracing::warn!(region, error = %e, "could not list the clusters; orphaned stacks are not judged");
+                        None
+                    }
+                },
+            }
+        };
+        let (early, described, groups, listed) = tokio::join!(
             early,
-            describe_clusters(region, clients, opts.concurrency, &names)
+            describe_clusters(region, clients, opts.concurrency, &names),
+            auto_scaling_groups(&clients.autoscaling, &names),
+            listed
         );
-        Ok::<_, CallError>((Described { names, clusters }, early))
+        let mut clusters = HashMap::new();
+        let mut managed = HashMap::new();
+        for (name, cluster, nodegroups) in described {
+            if let Some(n) = nodegroups {
+                managed.insert(name.clone(), n);
+            }
+            clusters.insert(name, cluster);
+        }
+        let versions = template_versions(clients, opts.concurrency, &managed, &groups).await;
+        Ok::<_, CallError>((
+            Described {
+                names,
+                clusters,
+                listed,
+                nodegroups: NodegroupInputs {
+                    managed,
+                    groups,
+                    versions,
+                },
+            },
+            early,
+        ))
     };
     let (stacks, phase2) = tokio::join!(stacks, phase2);
     let (described, early) = match phase2 {
         Ok(d) => d,
         Err(e) => return vec![failed(region, "*", &e, &queries)],
     };
-    if opts_lists_clusters(opts) {
+    if described.listed.is_some() {
         queries.push("eks:ListClusters".to_owned());
-    }
-    if described.names.is_empty() {
-        tracing::info!(region, "no EKS clusters");
-        return Vec::new();
     }
     let stacks = match stacks {
         Ok(s) => s,
-        Err(e) => {
+        Err(e) if !described.names.is_empty() => {
             return described
                 .names
                 .iter()
                 .map(|n| failed(region, n, &e, &queries))
                 .collect();
         }
+        Err(_) => return Vec::new(),
     };
     queries.push(format!(
         "cloudformation:DescribeStacks (all {} stacks of the region)",
         stacks.len()
     ));
-
-    // Phase 3: what the described clusters name beyond their stacks' outputs (nothing, for a
-    // cluster whose stack tells the truth), one filtered batch for the whole region.
-    let mut own_stacks: HashMap<String, Vec<Stack>> = HashMap::new();
-    let mut subnet_ids = BTreeSet::new();
-    let mut group_ids = BTreeSet::new();
-    for name in &described.names {
-        if let Some(Ok(cluster)) = described.clusters.get(name) {
-            let mine = stacks_of(&stacks, name);
-            let (subnets, groups) = referenced_ids(&mine, cluster);
-            subnet_ids.extend(subnets);
-            group_ids.extend(groups);
-            own_stacks.insert(name.clone(), mine);
-        }
+    let mut described = described;
+    let leftovers = leftover_clusters(opts, &described, &stacks);
+    if described.names.is_empty() && leftovers.is_empty() {
+        tracing::info!(region, "no EKS clusters");
+        return Vec::new();
     }
-    let mut ec2 = early.unwrap_or_else(Ec2State::empty);
-    ec2.fetch_more(&clients.ec2, &subnet_ids, &group_ids).await;
-    queries.push(format!(
-        "ec2:DescribeSubnets filter subnet-id ({} IDs)",
-        ec2.subnet_ids.len()
-    ));
-    queries.push(format!(
-        "ec2:DescribeSecurityGroups filter group-id ({} IDs)",
-        ec2.group_ids.len()
-    ));
+    // A named cluster that is gone but left stacks is audited as leftovers, not failed. The
+    // report keeps the order the user (or ListClusters) gave, other leftovers last.
+    let order: Vec<String> = described
+        .names
+        .iter()
+        .chain(leftovers.iter().filter(|l| !described.names.contains(l)))
+        .cloned()
+        .collect();
+    described.names.retain(|n| !leftovers.contains(n));
 
-    // Every cluster that is ready for its snapshot; the rest failed.
+    // Phase 3: what the described clusters and their nodegroups name beyond the stacks'
+    // outputs, one filtered batch for the whole region.
     let mut targets = Vec::new();
     let mut ready = Vec::new();
-    let mut described = described;
     let names = std::mem::take(&mut described.names);
     for name in &names {
         let mut own_queries = queries.clone();
@@ -448,39 +497,72 @@ async fn collect_region(
                 message: format!("no answer was recorded for {name}"),
             })
         });
-        match (result.as_ref(), &ec2.subnets, &ec2.groups) {
-            (Err(e), _, _) | (Ok(_), Err(e), _) | (Ok(_), _, Err(e)) => {
-                targets.push(failed(region, name, e, &own_queries));
+        let snapshot = result.and_then(|cluster| {
+            let mut snapshot = Snapshot {
+                source: "live".to_owned(),
+                region: Some(region.to_owned()),
+                stacks: stacks_of(&stacks, name),
+                cluster,
+                clusters: described.listed.clone(),
+                ..Snapshot::default()
+            };
+            add_nodegroups(&mut snapshot, &described.nodegroups, &mut own_queries)?;
+            Ok(snapshot)
+        });
+        match snapshot {
+            Ok(snapshot) => ready.push((snapshot, own_queries)),
+            Err(e) => {
+                targets.push(failed(region, name, &e, &own_queries));
                 on_progress(Progress::Cluster {
                     region: region.to_owned(),
                     cluster: name.clone(),
                 });
             }
-            (Ok(_), Ok(_), Ok(_)) => {
-                let Ok(cluster) = result else { continue };
-                let mine = own_stacks.remove(name).unwrap_or_default();
-                ready.push((
-                    Snapshot {
-                        source: "live".to_owned(),
-                        region: Some(region.to_owned()),
-                        stacks: mine,
-                        cluster,
-                        ..Snapshot::default()
-                    },
-                    own_queries,
-                ));
-            }
         }
     }
-    for (snapshot, _) in &mut ready {
-        fill_ec2(snapshot, &ec2);
+    let mut subnet_ids = BTreeSet::new();
+    let mut group_ids = BTreeSet::new();
+    for (snapshot, _) in &ready {
+        let (subnets, groups) = wanted_ids(snapshot);
+        subnet_ids.extend(subnets);
+        group_ids.extend(groups);
+    }
+    let mut ec2 = early.unwrap_or_else(Ec2State::empty);
+    ec2.fetch_more(&clients.ec2, &subnet_ids, &group_ids).await;
+    let ec2_queries = [
+        format!(
+            "ec2:DescribeSubnets filter subnet-id ({} IDs)",
+            ec2.subnet_ids.len()
+        ),
+        format!(
+            "ec2:DescribeSecurityGroups filter group-id ({} IDs)",
+            ec2.group_ids.len()
+        ),
+    ];
+    let mut fine = Vec::new();
+    for (mut snapshot, mut own_queries) in ready {
+        own_queries.extend(ec2_queries.iter().cloned());
+        match (&ec2.subnets, &ec2.groups) {
+            (Err(e), _) | (_, Err(e)) => {
+                let name = snapshot.cluster.name.clone();
+                targets.push(failed(region, &name, e, &own_queries));
+                on_progress(Progress::Cluster {
+                    region: region.to_owned(),
+                    cluster: name,
+                });
+            }
+            (Ok(_), Ok(_)) => {
+                fill_ec2(&mut snapshot, &ec2);
+                fine.push((snapshot, own_queries));
+            }
+        }
     }
 
     // Phase 4: the second look at missing IDs alongside the per-cluster details.
     let (recheck_queries, details) = tokio::join!(
         second_look(&clients.ec2, &mut ec2),
-        stream::iter(ready)
-            .map(|(snapshot, own_queries)| cluster_details(clients, snapshot, own_queries))
+        stream::iter(fine)
+            .map(|(snapshot, own_queries)| cluster_details(clients, opts, snapshot, own_queries))
             .buffer_unordered(opts.concurrency.max(1))
             .collect::<Vec<_>>()
     );
@@ -488,14 +570,9 @@ async fn collect_region(
         own_queries.extend(recheck_queries.iter().cloned());
         let target = match (result, &ec2.subnets, &ec2.groups) {
             (Err(e), _, _) => failed(region, &e.0, &e.1, &own_queries),
-            (Ok(_), Err(e), _) | (Ok(_), _, Err(e)) => {
+            (Ok(snapshot), Err(e), _) | (Ok(snapshot), _, Err(e)) => {
                 // The second look failed: nothing may be reported deleted on half an answer.
-                let name = own_queries
-                    .iter()
-                    .find_map(|q| q.strip_prefix("eks:DescribeCluster name="))
-                    .unwrap_or("*")
-                    .to_owned();
-                failed(region, &name, e, &own_queries)
+                failed(region, &snapshot.cluster.name, e, &own_queries)
             }
             (Ok(mut snapshot), Ok(_), Ok(_)) => {
                 fill_ec2(&mut snapshot, &ec2);
@@ -513,8 +590,30 @@ async fn collect_region(
         });
         targets.push(target);
     }
-    // Keep the order the user (or ListClusters) gave.
-    let order: HashMap<&str, usize> = names
+    // The stacks of clusters that no longer exist: a target each.
+    for name in &leftovers {
+        let mut own_queries = queries.clone();
+        own_queries.push(format!(
+            "eks:ListClusters (does not list {name}; its stacks are audited as leftovers)"
+        ));
+        targets.push(Target {
+            region: region.to_owned(),
+            cluster: name.clone(),
+            result: Ok(Snapshot {
+                source: "live".to_owned(),
+                region: Some(region.to_owned()),
+                stacks: stacks_of(&stacks, name),
+                cluster: Cluster {
+                    name: name.clone(),
+                    ..Cluster::default()
+                },
+                clusters: described.listed.clone(),
+                ..Snapshot::default()
+            }),
+            queries: own_queries,
+        });
+    }
+    let order: HashMap<&str, usize> = order
         .iter()
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
@@ -523,40 +622,308 @@ async fn collect_region(
     targets
 }
 
-fn opts_lists_clusters(opts: &Options) -> bool {
-    matches!(opts.targets, Targets::All)
+/// The clusters whose eksctl stacks remain although `ListClusters` does not list them: every
+/// one with `--all-clusters`, the named ones otherwise (when `DescribeCluster` also says the
+/// cluster is gone). Sorted, without duplicates.
+fn leftover_clusters(opts: &Options, described: &Described, stacks: &[Stack]) -> Vec<String> {
+    let Some(listed) = &described.listed else {
+        return Vec::new();
+    };
+    let tagged: BTreeSet<&str> = stacks
+        .iter()
+        .filter(|s| s.stack_status != "DELETE_COMPLETE")
+        .filter_map(Stack::cluster_name_tag)
+        .filter(|c| !listed.iter().any(|l| l == c))
+        .collect();
+    match &opts.targets {
+        Targets::All => tagged.into_iter().map(str::to_owned).collect(),
+        Targets::Named(_) => described
+            .names
+            .iter()
+            .filter(|n| tagged.contains(n.as_str()))
+            .filter(|n| {
+                matches!(described.clusters.get(*n), Some(Err(e)) if e.kind == ErrorKind::NotFound)
+            })
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Puts a cluster's share of the region's nodegroup inputs into its snapshot: its managed
+/// nodegroups, the auto scaling groups tagged for it and the versions of the launch templates
+/// those name.
+fn add_nodegroups(
+    snapshot: &mut Snapshot,
+    inputs: &NodegroupInputs,
+    queries: &mut Vec<String>,
+) -> Result<(), CallError> {
+    let name = snapshot.cluster.name.clone();
+    match inputs.managed.get(&name) {
+        Some(Ok((names, described))) => {
+            queries.push(format!("eks:ListNodegroups cluster={name}"));
+            if !described.is_empty() {
+                queries.push(format!(
+                    "eks:DescribeNodegroup cluster={name} ({} nodegroups)",
+                    described.len()
+                ));
+            }
+            snapshot.nodegroup_names = Some(names.clone());
+            snapshot.nodegroups.clone_from(described);
+        }
+        Some(Err(e)) => return Err(e.clone()),
+        None => {}
+    }
+    let groups = inputs.groups.as_ref().map_err(Clone::clone)?;
+    queries.push(format!(
+        "autoscaling:DescribeAutoScalingGroups filter tag:{}",
+        tags::CLUSTER_NAME
+    ));
+    snapshot.auto_scaling_groups = Some(
+        groups
+            .iter()
+            .filter(|g| g.tag(tags::CLUSTER_NAME) == Some(name.as_str()))
+            .cloned()
+            .collect(),
+    );
+    let versions = inputs.versions.as_ref().map_err(Clone::clone)?;
+    let templates = launch_template_ids(
+        snapshot.nodegroups.iter(),
+        snapshot.auto_scaling_groups.iter().flatten(),
+    );
+    if !templates.is_empty() {
+        queries.push(format!(
+            "ec2:DescribeLaunchTemplateVersions ({} launch templates)",
+            templates.len()
+        ));
+    }
+    snapshot.launch_template_versions = Some(
+        versions
+            .iter()
+            .filter(|v| templates.contains(&v.launch_template_id))
+            .cloned()
+            .collect(),
+    );
+    Ok(())
+}
+
+/// The well-formed launch template IDs that nodegroups and auto scaling groups name.
+fn launch_template_ids<'a>(
+    nodegroups: impl Iterator<Item = &'a Nodegroup>,
+    groups: impl Iterator<Item = &'a AutoScalingGroup>,
+) -> BTreeSet<String> {
+    nodegroups
+        .filter_map(|n| n.launch_template.as_ref()?.id.clone())
+        .chain(groups.filter_map(|g| g.launch_template_spec()?.launch_template_id.clone()))
+        .filter(|id| is_resource_id(id, "lt"))
+        .collect()
+}
+
+/// A cluster's managed nodegroups: the names listed, and each described.
+type Managed = (Vec<String>, Vec<Nodegroup>);
+
+/// [`Managed`], or why not; `None` for a cluster that could not be described.
+type ManagedResult = Option<Result<Managed, CallError>>;
+
+/// The versions of every launch template the managed nodegroups and auto scaling groups name,
+/// one listing per template.
+async fn template_versions(
+    clients: &Clients,
+    concurrency: usize,
+    managed: &HashMap<String, Result<Managed, CallError>>,
+    groups: &Result<Vec<AutoScalingGroup>, CallError>,
+) -> Result<Vec<LaunchTemplateVersion>, CallError> {
+    let templates = launch_template_ids(
+        managed
+            .values()
+            .filter_map(|r| r.as_ref().ok())
+            .flat_map(|(_, described)| described),
+        groups.iter().flatten(),
+    );
+    stream::iter(templates.iter())
+        .map(|id| launch_template_versions(&clients.ec2, id))
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map(|v| v.into_iter().flatten().collect())
+}
+
+/// A cluster's managed nodegroups, listed and described. A cluster EKS does not know has
+/// none: `DescribeCluster` reports it.
+async fn managed_nodegroups(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    cluster: &str,
+) -> Result<Managed, CallError> {
+    let names = paginate("eks:ListNodegroups", |token| async move {
+        match eks
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .set_next_token(token)
+            .send()
+            .await
+        {
+            Ok(page) => Ok((
+                page.nodegroups().to_vec(),
+                page.next_token().map(str::to_owned),
+            )),
+            Err(e) => {
+                let err = classify("eks:ListNodegroups", &e);
+                if err.kind == ErrorKind::NotFound {
+                    Ok((Vec::new(), None))
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    })
+    .await?;
+    let described = stream::iter(names.iter())
+        .map(|ng| async move {
+            let out = eks
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(ng)
+                .send()
+                .await;
+            match out {
+                Ok(out) => Ok(out.nodegroup().map(map::nodegroup)),
+                Err(e) => {
+                    let err = classify("eks:DescribeNodegroup", &e);
+                    // Deleted between the listing and the description.
+                    if err.kind == ErrorKind::NotFound {
+                        Ok(None)
+                    } else {
+                        Err(err)
+                    }
+                }
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let described: Vec<Nodegroup> = described.into_iter().flatten().collect();
+    // A nodegroup deleted in between is not listed either.
+    let names = names
+        .into_iter()
+        .filter(|n| described.iter().any(|d| d.nodegroup_name == *n))
+        .collect();
+    Ok((names, described))
+}
+
+/// Values per auto scaling tag filter.
+const TAG_FILTER_CHUNK: usize = 100;
+
+/// The auto scaling groups tagged `alpha.eksctl.io/cluster-name` with one of `clusters`: one
+/// paginated call per 100 clusters, never one per group.
+async fn auto_scaling_groups(
+    autoscaling: &aws_sdk_autoscaling::Client,
+    clusters: &[String],
+) -> Result<Vec<AutoScalingGroup>, CallError> {
+    let chunks = clusters.chunks(TAG_FILTER_CHUNK).map(|chunk| {
+        let filter = aws_sdk_autoscaling::types::Filter::builder()
+            .name(format!("tag:{}", tags::CLUSTER_NAME))
+            .set_values(Some(chunk.to_vec()))
+            .build();
+        async move {
+            paginate("autoscaling:DescribeAutoScalingGroups", |token| {
+                let filter = filter.clone();
+                async move {
+                    let page = autoscaling
+                        .describe_auto_scaling_groups()
+                        .filters(filter)
+                        .include_instances(false)
+                        .max_records(100)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| classify("autoscaling:DescribeAutoScalingGroups", &e))?;
+                    Ok((
+                        page.auto_scaling_groups()
+                            .iter()
+                            .map(map::auto_scaling_group)
+                            .collect(),
+                        page.next_token().map(str::to_owned),
+                    ))
+                }
+            })
+            .await
+        }
+    });
+    let found = futures::future::try_join_all(chunks).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Every version of one launch template; none when the template is gone.
+async fn launch_template_versions(
+    ec2: &aws_sdk_ec2::Client,
+    id: &str,
+) -> Result<Vec<LaunchTemplateVersion>, CallError> {
+    paginate("ec2:DescribeLaunchTemplateVersions", |token| async move {
+        match ec2
+            .describe_launch_template_versions()
+            .launch_template_id(id)
+            .max_results(200)
+            .set_next_token(token)
+            .send()
+            .await
+        {
+            Ok(page) => Ok((
+                page.launch_template_versions()
+                    .iter()
+                    .map(map::launch_template_version)
+                    .collect(),
+                page.next_token().map(str::to_owned),
+            )),
+            Err(e) if e.code().is_some_and(|c| c.contains("NotFound")) => Ok((Vec::new(), None)),
+            Err(e) => Err(classify("ec2:DescribeLaunchTemplateVersions", &e)),
+        }
+    })
+    .await
 }
 
 /// The cluster names: as given, or `ListClusters`; deduplicated (a name listed twice is
-/// audited once).
+/// audited once). With `ListClusters`, its answer too.
 async fn cluster_names(
     eks: &aws_sdk_eks::Client,
     opts: &Options,
-) -> Result<Vec<String>, CallError> {
-    let names: Vec<String> = match &opts.targets {
-        Targets::Named(names) => names.clone(),
-        Targets::All => list_clusters(eks).await?,
+) -> Result<(Vec<String>, Option<Vec<String>>), CallError> {
+    let (names, listed) = match &opts.targets {
+        Targets::Named(names) => (names.clone(), None),
+        Targets::All => {
+            let listed = list_clusters(eks).await?;
+            (listed.clone(), Some(listed))
+        }
     };
     let mut seen = BTreeSet::new();
-    Ok(names
-        .into_iter()
-        .filter(|n| seen.insert(n.clone()))
-        .collect())
+    Ok((
+        names
+            .into_iter()
+            .filter(|n| seen.insert(n.clone()))
+            .collect(),
+        listed,
+    ))
 }
 
-/// Each cluster described, `concurrency` at a time.
+/// Each cluster described and, once it is known to exist, its managed nodegroups listed and
+/// described; `concurrency` clusters at a time.
 async fn describe_clusters(
     region: &str,
     clients: &Clients,
     concurrency: usize,
     names: &[String],
-) -> HashMap<String, Result<Cluster, CallError>> {
+) -> Vec<(String, Result<Cluster, CallError>, ManagedResult)> {
     stream::iter(names.iter())
         .map(|name| async move {
-            (
-                name.clone(),
-                describe_cluster(&clients.eks, region, name).await,
-            )
+            let cluster = describe_cluster(&clients.eks, region, name).await;
+            let managed = match &cluster {
+                Ok(_) => Some(managed_nodegroups(&clients.eks, concurrency, name).await),
+                Err(_) => None,
+            };
+            (name.clone(), cluster, managed)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
@@ -628,9 +995,10 @@ fn merge<T>(found: &mut Result<Vec<T>, CallError>, more: Result<Vec<T>, CallErro
     }
 }
 
-/// The snapshot's subnets and groups: those its stacks and cluster name, among those found.
+/// The snapshot's subnets and groups: those its stacks, cluster and nodegroups name, among
+/// those found.
 fn fill_ec2(snapshot: &mut Snapshot, ec2: &Ec2State) {
-    let (want_subnets, want_groups) = referenced_ids(&snapshot.stacks, &snapshot.cluster);
+    let (want_subnets, want_groups) = wanted_ids(snapshot);
     if let Ok(found) = &ec2.subnets {
         snapshot.subnets = found
             .iter()
@@ -701,6 +1069,7 @@ async fn second_look(ec2: &aws_sdk_ec2::Client, state: &mut Ec2State) -> Vec<Str
 /// every export a remediation would change. On failure: the cluster name and the error.
 async fn cluster_details(
     clients: &Clients,
+    opts: &Options,
     mut snapshot: Snapshot,
     mut own_queries: Vec<String>,
 ) -> (Result<Snapshot, (String, CallError)>, Vec<String>) {
@@ -709,7 +1078,19 @@ async fn cluster_details(
         .stack
         .filter(|s| needs_template(s, &snapshot))
         .map(|s| s.stack_name.clone());
-    let exports = crate::plan::exports_to_change(&snapshot);
+    let mut exports = crate::plan::exports_to_change(&snapshot);
+    if opts.all_imports {
+        // A deletion gate: every export of the cluster's eksctl stacks (EKD702).
+        exports.extend(
+            snapshot
+                .stacks
+                .iter()
+                .filter(|s| s.cluster_name_tag() == Some(name.as_str()))
+                .flat_map(|s| s.outputs.iter().filter_map(|o| o.export_name.clone())),
+        );
+        exports.sort();
+        exports.dedup();
+    }
     let details = async {
         match &stack_name {
             Some(stack) => stack_details(&clients.cfn, stack).await.map(Some),
@@ -801,6 +1182,33 @@ fn referenced_ids(stacks: &[Stack], cluster: &Cluster) -> (BTreeSet<String>, BTr
     subnets.extend(vpc.subnet_ids.iter().cloned());
     groups.extend(vpc.security_group_ids.iter().cloned());
     groups.extend(vpc.cluster_security_group_id.iter().cloned());
+    subnets.retain(|s| is_resource_id(s, "subnet"));
+    groups.retain(|g| is_resource_id(g, "sg"));
+    (subnets, groups)
+}
+
+/// Every subnet and security group ID a snapshot names: the cluster stack's outputs, the
+/// cluster, the nodegroups (subnets, remote-access groups), their auto scaling groups'
+/// subnets and their launch templates' groups. Only well-formed IDs.
+fn wanted_ids(snapshot: &Snapshot) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut subnets, mut groups) = referenced_ids(&snapshot.stacks, &snapshot.cluster);
+    for ng in &snapshot.nodegroups {
+        subnets.extend(ng.subnets.iter().cloned());
+        if let Some(r) = &ng.remote_access {
+            groups.extend(r.source_security_groups.iter().cloned());
+        }
+        if let Some(r) = &ng.resources {
+            groups.extend(r.remote_access_security_group.iter().cloned());
+        }
+    }
+    for g in snapshot.auto_scaling_groups.iter().flatten() {
+        subnets.extend(g.subnet_ids().into_iter().map(str::to_owned));
+    }
+    for v in snapshot.launch_template_versions.iter().flatten() {
+        if let Some(d) = &v.launch_template_data {
+            groups.extend(d.security_groups().into_iter().map(str::to_owned));
+        }
+    }
     subnets.retain(|s| is_resource_id(s, "subnet"));
     groups.retain(|g| is_resource_id(g, "sg"));
     (subnets, groups)

@@ -17,6 +17,7 @@ fn breaks(ops: &[Operation]) -> String {
 
 fn command(op: Operation) -> &'static str {
     match op {
+        Operation::CreateCluster => "`eksctl create cluster` (a new cluster of the same name)",
         Operation::CreateNodegroup => "`eksctl create nodegroup`",
         Operation::CreateFargateprofile => "`eksctl create fargateprofile`",
         Operation::UpgradeCluster => "`eksctl upgrade cluster` (EKS version updates)",
@@ -27,6 +28,7 @@ fn command(op: Operation) -> &'static str {
             "`eksctl utils update-cluster-vpc-config`, EKS `UpdateClusterConfig`"
         }
         Operation::CreateIamserviceaccount => "`eksctl create iamserviceaccount`",
+        Operation::GetNodegroup => "`eksctl get nodegroup` (the listing of every nodegroup)",
     }
 }
 

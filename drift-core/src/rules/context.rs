@@ -8,7 +8,16 @@ use super::template::TemplateFacts;
 use crate::discovery::{Discovery, discover};
 use crate::report::Operation;
 use crate::snapshot::outputs;
-use crate::snapshot::{Cluster, OutputSubnets, SecurityGroup, Snapshot, Stack, Subnet};
+use crate::snapshot::{
+    AutoScalingGroup, Cluster, Nodegroup, OutputSubnets, SecurityGroup, Snapshot, Stack, Subnet,
+    tags,
+};
+
+/// An unmanaged eksctl nodegroup whose auto scaling group exists.
+pub(crate) struct Unmanaged<'a> {
+    pub(crate) nodegroup: &'a str,
+    pub(crate) group: &'a AutoScalingGroup,
+}
 
 /// How [`Context::referenced`] names the cluster's own subnet list.
 pub(crate) const CONTROL_PLANE: &str = "control plane";
@@ -117,6 +126,87 @@ impl<'a> Context<'a> {
             .vpc_id
             .as_deref()
             .or_else(|| stack.vpc().map(str::trim).filter(|v| !v.is_empty()))
+    }
+
+    /// The eksctl nodegroup stacks of the cluster that are not deleted, with the nodegroup
+    /// each is for.
+    pub(crate) fn nodegroup_stacks(&self) -> Vec<(&'a Stack, &'a str)> {
+        let cluster = self.cluster.name.as_str();
+        self.snapshot
+            .stacks
+            .iter()
+            .filter(|s| s.stack_status != "DELETE_COMPLETE")
+            .filter_map(|s| s.nodegroup_of(cluster).map(|ng| (s, ng)))
+            .collect()
+    }
+
+    /// The auto scaling group an unmanaged nodegroup stack made: the one CloudFormation tagged
+    /// with the stack's name, else (no such tag) the one tagged with the nodegroup's and the
+    /// cluster's names. `None` when the groups were not collected or none matches.
+    pub(crate) fn auto_scaling_group_of(
+        &self,
+        stack: &Stack,
+        nodegroup: &str,
+    ) -> Option<&'a AutoScalingGroup> {
+        let groups = self.snapshot.auto_scaling_groups.as_ref()?;
+        groups
+            .iter()
+            .find(|g| g.tag(tags::CFN_STACK_NAME) == Some(stack.stack_name.as_str()))
+            .or_else(|| {
+                groups.iter().find(|g| {
+                    g.tag(tags::CFN_STACK_NAME).is_none()
+                        && g.tag(tags::NODEGROUP_NAME) == Some(nodegroup)
+                        && g.tag(tags::CLUSTER_NAME) == Some(self.cluster.name.as_str())
+                })
+            })
+    }
+
+    /// Every managed nodegroup EKS lists, described; the reason when the list or a description
+    /// is missing.
+    pub(crate) fn managed_nodegroups(&self) -> Result<Vec<&'a Nodegroup>, Skip> {
+        let snapshot = self.snapshot;
+        let Some(names) = &snapshot.nodegroup_names else {
+            return Err(Skip(
+                "no managed nodegroup list (list-nodegroups.json absent)".to_owned(),
+            ));
+        };
+        let undescribed: Vec<&str> = names
+            .iter()
+            .filter(|n| snapshot.nodegroup(n).is_none())
+            .map(String::as_str)
+            .collect();
+        if !undescribed.is_empty() {
+            return Err(Skip(format!(
+                "no describe-nodegroup/<nodegroup>.json for {}",
+                crate::text::inline(&undescribed.join(", "))
+            )));
+        }
+        Ok(names.iter().filter_map(|n| snapshot.nodegroup(n)).collect())
+    }
+
+    /// The unmanaged eksctl nodegroups whose auto scaling group exists; the reason when there
+    /// are unmanaged nodegroup stacks but no auto scaling group data.
+    pub(crate) fn unmanaged_nodegroups(&self) -> Result<Vec<Unmanaged<'a>>, Skip> {
+        let stacks: Vec<_> = self
+            .nodegroup_stacks()
+            .into_iter()
+            .filter(|(s, _)| !s.nodegroup_managed())
+            .collect();
+        if stacks.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.snapshot.auto_scaling_groups.is_none() {
+            return Err(Skip(
+                "no auto scaling group data for the unmanaged nodegroups (describe-auto-scaling-groups.json absent)".to_owned(),
+            ));
+        }
+        Ok(stacks
+            .into_iter()
+            .filter_map(|(stack, nodegroup)| {
+                self.auto_scaling_group_of(stack, nodegroup)
+                    .map(|group| Unmanaged { nodegroup, group })
+            })
+            .collect())
     }
 
     /// Region for commands, when known.

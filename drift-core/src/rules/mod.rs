@@ -40,6 +40,9 @@ pub struct Rule {
     pub since: &'static str,
     /// The eksctl operations its findings make fail (a finding may name fewer or others).
     pub breaks: &'static [Operation],
+    /// True when the rule also audits the stacks a deleted cluster left behind (a target whose
+    /// cluster `ListClusters` does not list); every other rule needs the live cluster.
+    pub leftover_stacks: bool,
     /// The doc comment of the declaration, as written (one leading space per line).
     pub(crate) raw_doc: &'static str,
     pub(crate) check: fn(&Context<'_>) -> Checked,
@@ -63,6 +66,7 @@ macro_rules! declare_rule {
         since: $since:literal,
         summary: $summary:literal,
         breaks: [$($op:ident),* $(,)?],
+        $(leftover_stacks: $leftover:literal,)?
     ) => {
         $(#[doc = $doc])+
         pub(crate) static RULE: $crate::rules::Rule = $crate::rules::Rule {
@@ -72,6 +76,7 @@ macro_rules! declare_rule {
             severity: $crate::report::Severity::$severity,
             since: $since,
             breaks: &[$($crate::report::Operation::$op),*],
+            leftover_stacks: false $(|| $leftover)?,
             raw_doc: concat!($($doc, "\n"),+),
             check,
         };

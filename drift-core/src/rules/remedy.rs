@@ -392,6 +392,21 @@ fn import_check(ctx: &Context<'_>, export: &str) -> String {
     }
 }
 
+/// Replacing a nodegroup whose launch inputs are gone: a new one first (its configuration is
+/// the user's; `first` says what it needs), then the old one deleted.
+pub(crate) fn replace_nodegroup(ctx: &Context<'_>, nodegroup: &str, first: &'static str) -> String {
+    Script::new()
+        .comment(first)
+        .comment("2. after the workloads moved:")
+        .cmd(
+            Cmd::new("eksctl delete nodegroup")
+                .opt("--cluster", &ctx.cluster.name)
+                .opt("--name", nodegroup)
+                .region(ctx),
+        )
+        .done()
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Cmd, Script, sh_quote, yaml_scalar};
