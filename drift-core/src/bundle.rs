@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::snapshot::{
-    AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup, SecurityGroup, Snapshot, Stack,
-    StackResource, Subnet,
+    AccessEntry, AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup,
+    PodIdentityAssociation, Role, SecurityGroup, Snapshot, Stack, StackResource, Subnet,
 };
 
 /// `describe-stacks.json`.
@@ -46,6 +46,21 @@ pub const DESCRIBE_AUTO_SCALING_GROUPS: &str = "describe-auto-scaling-groups.jso
 pub const DESCRIBE_LAUNCH_TEMPLATE_VERSIONS: &str = "describe-launch-template-versions.json";
 /// `aws eks list-clusters` → `{"clusters": […]}`.
 pub const LIST_CLUSTERS: &str = "list-clusters.json";
+/// `aws iam list-open-id-connect-providers` → `{"OpenIDConnectProviderList": [{"Arn": …}]}`.
+pub const LIST_OPEN_ID_CONNECT_PROVIDERS: &str = "list-open-id-connect-providers.json";
+/// `aws iam list-roles` → `{"Roles": […]}`; must cover every role the cluster's stacks,
+/// nodegroups, access entries and pod identity associations name.
+pub const LIST_ROLES: &str = "list-roles.json";
+/// `aws eks list-access-entries --cluster-name C` → `{"accessEntries": […]}`.
+pub const LIST_ACCESS_ENTRIES: &str = "list-access-entries.json";
+/// `aws eks describe-access-entry --cluster-name C --principal-arn P`, one file per entry:
+/// `describe-access-entry/<n>.json`, read by the `principalArn` inside.
+pub const DESCRIBE_ACCESS_ENTRY: &str = "describe-access-entry";
+/// `aws eks list-pod-identity-associations --cluster-name C` → `{"associations": […]}`.
+pub const LIST_POD_IDENTITY_ASSOCIATIONS: &str = "list-pod-identity-associations.json";
+/// `aws eks describe-pod-identity-association --cluster-name C --association-id A`, one file
+/// per association: `describe-pod-identity-association/<id>.json`, read by its content.
+pub const DESCRIBE_POD_IDENTITY_ASSOCIATION: &str = "describe-pod-identity-association";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -201,6 +216,48 @@ struct LaunchTemplateVersionsFile {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProviderItem {
+    arn: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProvidersFile {
+    #[serde(rename = "OpenIDConnectProviderList", default)]
+    providers: Vec<ProviderItem>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RolesFile {
+    roles: Vec<Role>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessEntriesFile {
+    #[serde(default)]
+    access_entries: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessEntryFile {
+    access_entry: AccessEntry,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AssociationsFile {
+    #[serde(default)]
+    associations: Vec<PodIdentityAssociation>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AssociationFile {
+    association: PodIdentityAssociation,
+}
+
+#[derive(Serialize, Deserialize)]
 struct ClustersFile {
     #[serde(default)]
     clusters: Vec<String>,
@@ -325,7 +382,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 11] = [
+const TOP_LEVEL: [&str; 15] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -337,10 +394,19 @@ const TOP_LEVEL: [&str; 11] = [
     DESCRIBE_AUTO_SCALING_GROUPS,
     DESCRIBE_LAUNCH_TEMPLATE_VERSIONS,
     LIST_CLUSTERS,
+    LIST_OPEN_ID_CONNECT_PROVIDERS,
+    LIST_ROLES,
+    LIST_ACCESS_ENTRIES,
+    LIST_POD_IDENTITY_ASSOCIATIONS,
 ];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 2] = [LIST_IMPORTS, DESCRIBE_NODEGROUP];
+const ITEM_FOLDERS: [&str; 4] = [
+    LIST_IMPORTS,
+    DESCRIBE_NODEGROUP,
+    DESCRIBE_ACCESS_ENTRY,
+    DESCRIBE_POD_IDENTITY_ASSOCIATION,
+];
 
 /// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
 #[must_use]
@@ -364,24 +430,7 @@ pub fn item_file_name(item: &str) -> String {
 
 /// The item name of a per-item file name (the inverse of [`item_file_name`]).
 fn item_name(file_name: &str) -> Option<String> {
-    let stem = file_name.strip_suffix(".json")?;
-    let bytes = stem.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(v) = stem
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    crate::text::percent_decode(file_name.strip_suffix(".json")?)
 }
 
 /// Reads one bundle folder into a snapshot, with the default [`ReadLimits`]. `source` in the
@@ -533,25 +582,13 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
     }
     let nodegroup_names: Option<NodegroupsFile> =
         parse_optional(dir, LIST_NODEGROUPS, optional(LIST_NODEGROUPS))?;
-    let mut nodegroups: Vec<Nodegroup> = Vec::new();
-    for (file_name, bytes) in files.items(DESCRIBE_NODEGROUP) {
-        let path = dir.join(DESCRIBE_NODEGROUP).join(file_name);
-        let file: NodegroupFile = parse(&path, bytes)?;
-        if nodegroups
-            .iter()
-            .any(|n| n.nodegroup_name == file.nodegroup.nodegroup_name)
-        {
-            return Err(BundleError::Invalid {
-                path,
-                message: format!(
-                    "a second file for nodegroup {}",
-                    crate::text::inline(&file.nodegroup.nodegroup_name)
-                ),
-            });
-        }
-        nodegroups.push(file.nodegroup);
-    }
-    nodegroups.sort_by(|a, b| a.nodegroup_name.cmp(&b.nodegroup_name));
+    let nodegroups: Vec<Nodegroup> = read_items::<NodegroupFile, _>(
+        dir,
+        files,
+        DESCRIBE_NODEGROUP,
+        |f| f.nodegroup,
+        |n| n.nodegroup_name.clone(),
+    )?;
     let groups_file: Option<AutoScalingGroupsFile> = parse_optional(
         dir,
         DESCRIBE_AUTO_SCALING_GROUPS,
@@ -561,6 +598,33 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         dir,
         DESCRIBE_LAUNCH_TEMPLATE_VERSIONS,
         optional(DESCRIBE_LAUNCH_TEMPLATE_VERSIONS),
+    )?;
+    let providers: Option<ProvidersFile> = parse_optional(
+        dir,
+        LIST_OPEN_ID_CONNECT_PROVIDERS,
+        optional(LIST_OPEN_ID_CONNECT_PROVIDERS),
+    )?;
+    let roles: Option<RolesFile> = parse_optional(dir, LIST_ROLES, optional(LIST_ROLES))?;
+    let entries: Option<AccessEntriesFile> =
+        parse_optional(dir, LIST_ACCESS_ENTRIES, optional(LIST_ACCESS_ENTRIES))?;
+    let entry_details: Vec<AccessEntry> = read_items::<AccessEntryFile, _>(
+        dir,
+        files,
+        DESCRIBE_ACCESS_ENTRY,
+        |f| f.access_entry,
+        |e| e.principal_arn.clone(),
+    )?;
+    let associations: Option<AssociationsFile> = parse_optional(
+        dir,
+        LIST_POD_IDENTITY_ASSOCIATIONS,
+        optional(LIST_POD_IDENTITY_ASSOCIATIONS),
+    )?;
+    let association_details: Vec<PodIdentityAssociation> = read_items::<AssociationFile, _>(
+        dir,
+        files,
+        DESCRIBE_POD_IDENTITY_ASSOCIATION,
+        |f| f.association,
+        |a| a.association_id.clone(),
     )?;
 
     Ok(Snapshot {
@@ -578,7 +642,39 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         auto_scaling_groups: groups_file.map(|g| g.auto_scaling_groups),
         launch_template_versions: versions.map(|v| v.launch_template_versions),
         clusters: clusters.map(|c| c.clusters),
+        oidc_providers: providers.map(|p| p.providers.into_iter().map(|p| p.arn).collect()),
+        roles: roles.map(|r| r.roles),
+        access_entries: entries.map(|e| e.access_entries),
+        access_entry_details: entry_details,
+        pod_identity_associations: associations.map(|a| a.associations),
+        pod_identity_details: association_details,
     })
+}
+
+/// The files of a per-item folder read by their content: `key` names each item, a second file
+/// for one item is an error, and the items come sorted by key.
+fn read_items<F: DeserializeOwned, T>(
+    dir: &Path,
+    files: &BundleFiles,
+    folder: &str,
+    item: impl Fn(F) -> T,
+    key: impl Fn(&T) -> String,
+) -> Result<Vec<T>, BundleError> {
+    let mut out: Vec<(String, T)> = Vec::new();
+    for (file_name, bytes) in files.items(folder) {
+        let path = dir.join(folder).join(file_name);
+        let value = item(parse::<F>(&path, bytes)?);
+        let k = key(&value);
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(BundleError::Invalid {
+                path,
+                message: format!("a second file for {}", crate::text::inline(&k)),
+            });
+        }
+        out.push((k, value));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out.into_iter().map(|(_, v)| v).collect())
 }
 
 /// The name of the cluster a bundle of leftover stacks is about: `capture.json`'s, else the
@@ -715,22 +811,14 @@ pub fn write_bundle(
             },
         )?;
     }
-    if !snapshot.nodegroups.is_empty() {
-        let folder = dir.join(DESCRIBE_NODEGROUP);
-        fs::create_dir_all(&folder).map_err(|source| BundleError::Io {
-            path: folder.clone(),
-            source,
-        })?;
-        for nodegroup in &snapshot.nodegroups {
-            write_json(
-                &folder,
-                &item_file_name(&nodegroup.nodegroup_name),
-                &NodegroupFile {
-                    nodegroup: nodegroup.clone(),
-                },
-            )?;
-        }
-    }
+    write_items(dir, DESCRIBE_NODEGROUP, &snapshot.nodegroups, |n| {
+        (
+            n.nodegroup_name.clone(),
+            NodegroupFile {
+                nodegroup: n.clone(),
+            },
+        )
+    })?;
     if let Some(groups) = &snapshot.auto_scaling_groups {
         write_json(
             dir,
@@ -758,8 +846,110 @@ pub fn write_bundle(
             },
         )?;
     }
+    if let Some(providers) = &snapshot.oidc_providers {
+        write_json(
+            dir,
+            LIST_OPEN_ID_CONNECT_PROVIDERS,
+            &ProvidersFile {
+                providers: providers
+                    .iter()
+                    .map(|arn| ProviderItem { arn: arn.clone() })
+                    .collect(),
+            },
+        )?;
+    }
+    if let Some(roles) = &snapshot.roles {
+        // As the AWS CLI prints them: trust policies decoded.
+        let roles = roles
+            .iter()
+            .map(|r| Role {
+                assume_role_policy_document: r
+                    .trust_policy()
+                    .or_else(|| r.assume_role_policy_document.clone()),
+                ..r.clone()
+            })
+            .collect();
+        write_json(dir, LIST_ROLES, &RolesFile { roles })?;
+    }
+    if let Some(entries) = &snapshot.access_entries {
+        write_json(
+            dir,
+            LIST_ACCESS_ENTRIES,
+            &AccessEntriesFile {
+                access_entries: entries.clone(),
+            },
+        )?;
+    }
+    write_items(
+        dir,
+        DESCRIBE_ACCESS_ENTRY,
+        &snapshot.access_entry_details,
+        |e| {
+            (
+                e.principal_arn
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                AccessEntryFile {
+                    access_entry: e.clone(),
+                },
+            )
+        },
+    )?;
+    if let Some(associations) = &snapshot.pod_identity_associations {
+        write_json(
+            dir,
+            LIST_POD_IDENTITY_ASSOCIATIONS,
+            &AssociationsFile {
+                associations: associations.clone(),
+            },
+        )?;
+    }
+    write_items(
+        dir,
+        DESCRIBE_POD_IDENTITY_ASSOCIATION,
+        &snapshot.pod_identity_details,
+        |a| {
+            (
+                a.association_id.clone(),
+                AssociationFile {
+                    association: a.clone(),
+                },
+            )
+        },
+    )?;
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;
+    }
+    Ok(())
+}
+
+/// One file per item in the folder `folder` (none when there are no items), named for people
+/// after the name `file` gives (made unique when two items share it).
+fn write_items<T, F: Serialize>(
+    dir: &Path,
+    folder: &str,
+    items: &[T],
+    file: impl Fn(&T) -> (String, F),
+) -> Result<(), BundleError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let path = dir.join(folder);
+    fs::create_dir_all(&path).map_err(|source| BundleError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut used = std::collections::BTreeSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let (name, content) = file(item);
+        let mut name = item_file_name(&name);
+        if !used.insert(name.to_lowercase()) {
+            name = item_file_name(&format!("{}-{i}", name.trim_end_matches(".json")));
+            used.insert(name.to_lowercase());
+        }
+        write_json(&path, &name, &content)?;
     }
     Ok(())
 }
@@ -901,7 +1091,7 @@ mod tests {
         )
         .unwrap();
         let err = read_bundle(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("a second file for nodegroup a"), "{err}");
+        assert!(err.contains("a second file for a"), "{err}");
     }
 
     #[test]

@@ -566,6 +566,10 @@ pub(crate) mod src {
     pub const LAUNCH_TEMPLATE_VERSIONS: &str = "ec2:DescribeLaunchTemplateVersions";
     pub const IMPORTS: &str = "cloudformation:ListImports";
     pub const LIST_CLUSTERS: &str = "eks:ListClusters";
+    pub const OIDC_PROVIDERS: &str = "iam:ListOpenIDConnectProviders";
+    pub const ROLES: &str = "iam:ListRoles";
+    pub const ACCESS_ENTRIES: &str = "eks:ListAccessEntries";
+    pub const POD_IDENTITY: &str = "eks:DescribePodIdentityAssociation";
 }
 
 /// Longest string an evidence value carries, in characters.

@@ -56,6 +56,29 @@ pub struct Snapshot {
     /// collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clusters: Option<Vec<String>>,
+    /// The account's IAM OIDC provider ARNs (`ListOpenIDConnectProviders`), or `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_providers: Option<Vec<String>>,
+    /// The IAM roles that exist among those the cluster's stacks, nodegroups, access entries and
+    /// pod identity associations name (`ListRoles`), or `None` when not collected. A role named
+    /// but absent here is taken as deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Role>>,
+    /// The cluster's access entries by principal ARN (`ListAccessEntries`), or `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_entries: Option<Vec<String>>,
+    /// The access entries as `DescribeAccessEntry` returned them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access_entry_details: Vec<AccessEntry>,
+    /// The cluster's pod identity associations (`ListPodIdentityAssociations`, which holds no
+    /// role), or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_identity_associations: Option<Vec<PodIdentityAssociation>>,
+    /// The associations as `DescribePodIdentityAssociation` returned them (with `roleArn`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pod_identity_details: Vec<PodIdentityAssociation>,
 }
 
 impl Snapshot {
@@ -113,6 +136,17 @@ impl Snapshot {
             },
         };
         Some(found.map_or(TemplateLookup::VersionMissing, |v| TemplateLookup::Found(v)))
+    }
+
+    /// The IAM role an ARN names (matched by account and role name: a role's name is unique in
+    /// its account whatever its path), when the roles were collected and it exists.
+    #[must_use]
+    pub fn role(&self, arn: &str) -> Option<&Role> {
+        let wanted = role_key(arn)?;
+        self.roles
+            .as_ref()?
+            .iter()
+            .find(|r| role_key(&r.arn) == Some(wanted))
     }
 
     /// The described managed nodegroup called `name`.
@@ -228,6 +262,9 @@ pub mod tags {
     pub const NODEGROUP_NAME_V1ALPHA2: &str = "eksctl.io/v1alpha2/nodegroup-name";
     /// `eksctl.cluster.k8s.io/v1alpha1/nodegroup-id` (2018-2019 stacks).
     pub const NODEGROUP_ID_LEGACY: &str = "eksctl.cluster.k8s.io/v1alpha1/nodegroup-id";
+    /// `alpha.eksctl.io/iamserviceaccount-name`: `<namespace>/<name>` on an iamserviceaccount
+    /// stack.
+    pub const IAMSERVICEACCOUNT_NAME: &str = "alpha.eksctl.io/iamserviceaccount-name";
     /// `aws:cloudformation:stack-name`, which CloudFormation puts on what a stack creates.
     pub const CFN_STACK_NAME: &str = "aws:cloudformation:stack-name";
 }
@@ -606,9 +643,168 @@ pub struct Cluster {
     /// Outpost in one subnet of one AZ by design.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outpost_config: Option<OutpostConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `identity`, as the AWS CLI prints it.
+    pub identity: Option<ClusterIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `accessConfig`, as the AWS CLI prints it.
+    pub access_config: Option<AccessConfig>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     /// `tags`, as the AWS CLI prints it.
     pub tags: BTreeMap<String, String>,
+}
+
+impl Cluster {
+    /// `identity.oidc.issuer`, when the cluster has one.
+    #[must_use]
+    pub fn oidc_issuer(&self) -> Option<&str> {
+        self.identity
+            .as_ref()?
+            .oidc
+            .as_ref()?
+            .issuer
+            .as_deref()
+            .filter(|i| !i.is_empty())
+    }
+
+    /// `accessConfig.authenticationMode` (`API`, `API_AND_CONFIG_MAP`, `CONFIG_MAP`).
+    #[must_use]
+    pub fn authentication_mode(&self) -> Option<&str> {
+        self.access_config.as_ref()?.authentication_mode.as_deref()
+    }
+}
+
+/// `identity` of a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterIdentity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `oidc`, as the AWS CLI prints it.
+    pub oidc: Option<Oidc>,
+}
+
+/// `identity.oidc` of a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Oidc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `issuer`, as the AWS CLI prints it.
+    pub issuer: Option<String>,
+}
+
+/// `accessConfig` of a cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `authenticationMode`, as the AWS CLI prints it.
+    pub authentication_mode: Option<String>,
+}
+
+/// An IAM role, as `aws iam list-roles` prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Role {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Path`, as the AWS CLI prints it.
+    pub path: Option<String>,
+    #[serde(default)]
+    /// `RoleName`, as the AWS CLI prints it.
+    pub role_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `RoleId`, as the AWS CLI prints it.
+    pub role_id: Option<String>,
+    /// `Arn`, as the AWS CLI prints it.
+    pub arn: String,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `CreateDate`, as the AWS CLI prints it.
+    pub create_date: Option<String>,
+    /// `AssumeRolePolicyDocument`: the AWS CLI prints it decoded (an object); the API returns it
+    /// URL-encoded (a string). Both are read; [`Role::trust_policy`] decodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume_role_policy_document: Option<serde_json::Value>,
+}
+
+impl Role {
+    /// The trust policy as JSON, whether it was stored decoded or URL-encoded.
+    #[must_use]
+    pub fn trust_policy(&self) -> Option<serde_json::Value> {
+        match self.assume_role_policy_document.as_ref()? {
+            serde_json::Value::String(text) => {
+                let decoded = crate::text::percent_decode(text).unwrap_or_default();
+                serde_json::from_str(&decoded)
+                    .or_else(|_| serde_json::from_str(text))
+                    .ok()
+            }
+            other => Some(other.clone()),
+        }
+    }
+}
+
+/// The account and role name of an IAM role ARN (`arn:aws:iam::123:role/path/name`), or
+/// `None` when `arn` is not a role ARN.
+#[must_use]
+pub fn role_key(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.trim().splitn(6, ':');
+    let (_arn, _partition, service, _region, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if service != "iam" {
+        return None;
+    }
+    let path = resource.strip_prefix("role/")?;
+    let name = path.rsplit('/').next()?;
+    (!name.is_empty()).then_some((account, name))
+}
+
+/// An access entry, as `aws eks describe-access-entry` prints `.accessEntry`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessEntry {
+    /// `principalArn`, as the AWS CLI prints it.
+    pub principal_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `type`, as the AWS CLI prints it.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `createdAt`, as the AWS CLI prints it.
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `username`, as the AWS CLI prints it.
+    pub username: Option<String>,
+}
+
+/// A pod identity association, as `aws eks list-pod-identity-associations` (no `roleArn`) or
+/// `describe-pod-identity-association` (with it) prints it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentityAssociation {
+    #[serde(default)]
+    /// `associationId`, as the AWS CLI prints it.
+    pub association_id: String,
+    #[serde(default)]
+    /// `namespace`, as the AWS CLI prints it.
+    pub namespace: String,
+    #[serde(default)]
+    /// `serviceAccount`, as the AWS CLI prints it.
+    pub service_account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `roleArn`, as the AWS CLI prints it.
+    pub role_arn: Option<String>,
 }
 
 /// `outpostConfig` of a local cluster on AWS Outposts.

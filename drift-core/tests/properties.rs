@@ -8,9 +8,10 @@ use drift_core::bundle::read_bundle;
 use drift_core::report::{Report, Stats};
 use drift_core::rules::ALL;
 use drift_core::snapshot::{
-    AutoScalingGroup, Cluster, ClusterHealth, HealthIssue, LaunchTemplateData,
-    LaunchTemplateSpecification, LaunchTemplateVersion, Nodegroup, NodegroupLaunchTemplate, Output,
-    RemoteAccess, SecurityGroup, Snapshot, Stack, StackResource, Subnet, Tag, VpcConfig,
+    AccessConfig, AccessEntry, AutoScalingGroup, Cluster, ClusterHealth, ClusterIdentity,
+    HealthIssue, LaunchTemplateData, LaunchTemplateSpecification, LaunchTemplateVersion, Nodegroup,
+    NodegroupLaunchTemplate, Oidc, Output, PodIdentityAssociation, RemoteAccess, Role,
+    SecurityGroup, Snapshot, Stack, StackResource, Subnet, Tag, VpcConfig,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -53,6 +54,8 @@ const SGS: &[&str] = &[
 const VPCS: &[&str] = &["vpc-0a1b2c3d4e5f60718", "vpc-0ffeeddccbbaa9988"];
 const AZS: &[&str] = &["us-west-2a", "us-west-2b", "us-west-2c"];
 const KEYS: &[&str] = &[
+    "Role1",
+    "InstanceRoleARN",
     "VPC",
     "SecurityGroup",
     "SharedNodeSecurityGroup",
@@ -69,6 +72,8 @@ const KEYS: &[&str] = &[
 ];
 const STACK_NAMES: &[&str] = &[
     "eksctl-prod-cluster",
+    "eksctl-prod-addon-iamserviceaccount-kube-system-x",
+    "eksctl-prod-podidentityrole-default-y",
     "eksctl-prod-nodegroup-ng-cluster",
     "EKS-prod-ControlPlane",
     "eksctl-other-cluster",
@@ -348,6 +353,93 @@ fn template() -> impl Strategy<Value = Option<Value>> {
     ])
 }
 
+const ROLES: &[&str] = &[
+    "arn:aws:iam::1:role/eksctl-prod-addon-vpc-cni-Role1-X",
+    "arn:aws:iam::1:role/ci/deployer",
+    "arn:aws:iam::1:user/alice",
+    "not-an-arn",
+];
+
+/// The identity inputs, each present or not; trust policies decoded, URL-encoded or garbage.
+fn identity_inputs() -> impl Strategy<Value = Snapshot> {
+    let trust = prop_oneof![
+        Just(None),
+        text(&["oidc.eks.us-west-2.amazonaws.com/id/A", "oidc.eks.us-west-2.amazonaws.com/id/B"])
+            .prop_map(|issuer| Some(json!({"Statement": [{"Effect": "Allow",
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": format!("arn:aws:iam::1:oidc-provider/{issuer}")},
+                "Condition": {"StringLike": {format!("{issuer}:sub"): "system:serviceaccount:*"}}}]}))),
+        Just(Some(Value::from("%7B%22Statement%22%3A%5B%5D%7D"))),
+        any::<String>().prop_map(|s| Some(Value::from(s))),
+        Just(Some(json!({"Statement": 7}))),
+    ];
+    let role = (
+        text(ROLES),
+        trust,
+        proptest::option::of(text(&["2024-01-01T00:00:00Z", "x"])),
+    )
+        .prop_map(|(arn, doc, created)| Role {
+            arn,
+            create_date: created,
+            assume_role_policy_document: doc,
+            ..Role::default()
+        });
+    (
+        proptest::option::of(proptest::collection::vec(text(ROLES), 0..3)),
+        proptest::option::of(proptest::collection::vec(role, 0..4)),
+        proptest::option::of(proptest::collection::vec(text(ROLES), 0..3)),
+        proptest::collection::vec(
+            (
+                text(ROLES),
+                proptest::option::of(text(&["2025-01-01T00:00:00Z"])),
+            )
+                .prop_map(|(principal_arn, created_at)| AccessEntry {
+                    principal_arn,
+                    created_at,
+                    ..AccessEntry::default()
+                }),
+            0..3,
+        ),
+        proptest::option::of(proptest::collection::vec(
+            text(&["a-1", "a-2"]).prop_map(|association_id| PodIdentityAssociation {
+                association_id,
+                ..PodIdentityAssociation::default()
+            }),
+            0..2,
+        )),
+        proptest::collection::vec(
+            (text(&["a-1", "a-2"]), proptest::option::of(text(ROLES))).prop_map(|(id, role)| {
+                PodIdentityAssociation {
+                    association_id: id,
+                    role_arn: role,
+                    ..PodIdentityAssociation::default()
+                }
+            }),
+            0..2,
+        ),
+        proptest::option::of(text(&["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"])),
+    )
+        .prop_map(
+            |(providers, roles, entries, details, associations, association_details, mode)| {
+                Snapshot {
+                    oidc_providers: providers,
+                    roles,
+                    access_entries: entries,
+                    access_entry_details: details,
+                    pod_identity_associations: associations,
+                    pod_identity_details: association_details,
+                    cluster: Cluster {
+                        access_config: mode.map(|m| AccessConfig {
+                            authentication_mode: Some(m),
+                        }),
+                        ..Cluster::default()
+                    },
+                    ..Snapshot::default()
+                }
+            },
+        )
+}
+
 fn snapshot() -> impl Strategy<Value = Snapshot> {
     (
         proptest::collection::vec(stack(), 0..4),
@@ -375,6 +467,7 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
         )),
         proptest::option::of(text(&["us-west-2"])),
         nodegroup_inputs(),
+        identity_inputs(),
     )
         .prop_map(
             |(
@@ -386,16 +479,33 @@ fn snapshot() -> impl Strategy<Value = Snapshot> {
                 stack_resources,
                 region,
                 more,
+                identity,
             )| {
                 Snapshot {
                     source: "proptest".into(),
                     region,
                     stacks,
-                    cluster,
+                    cluster: Cluster {
+                        identity: Some(ClusterIdentity {
+                            oidc: Some(Oidc {
+                                issuer: Some(
+                                    "https://oidc.eks.us-west-2.amazonaws.com/id/A".into(),
+                                ),
+                            }),
+                        }),
+                        access_config: identity.cluster.access_config.clone(),
+                        ..cluster
+                    },
                     subnets,
                     security_groups,
                     template,
                     stack_resources,
+                    oidc_providers: identity.oidc_providers,
+                    roles: identity.roles,
+                    access_entries: identity.access_entries,
+                    access_entry_details: identity.access_entry_details,
+                    pod_identity_associations: identity.pod_identity_associations,
+                    pod_identity_details: identity.pod_identity_details,
                     ..more
                 }
             },
@@ -443,7 +553,7 @@ proptest! {
     }
 
     #[test]
-    fn bundle_files_of_any_shape_give_an_answer(shapes in proptest::collection::vec(0u8..8, 12)) {
+    fn bundle_files_of_any_shape_give_an_answer(shapes in proptest::collection::vec(0u8..8, 16)) {
         // Every bundle file is, at random: absent, the clean fixture's, garbage, a link to
         // /dev/zero, a FIFO, a folder, over the size limit (sparse), or a link to a file outside.
         let names = [
@@ -452,6 +562,8 @@ proptest! {
             "describe-stack-resources.json", "capture.json", "list-nodegroups.json",
             "describe-auto-scaling-groups.json", "describe-launch-template-versions.json",
             "list-clusters.json", "describe-nodegroup/ng-1.json",
+            "list-open-id-connect-providers.json", "list-roles.json",
+            "list-access-entries.json", "list-pod-identity-associations.json",
         ];
         let clean = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/clean");
         let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,12 @@
 //! itself, in CloudFormation's real wire format, from [`IMPORTS`] (set by the test): the
 //! importing stacks, or — when nothing imports the export — the `ValidationError` CloudFormation
 //! returns then.
+//!
+//! moto 5.2 does not implement EKS access entries or pod identity associations
+//! (`ListAccessEntries`, `DescribeAccessEntry`, `ListPodIdentityAssociations`,
+//! `DescribePodIdentityAssociation`), nor `accessConfig` in `DescribeCluster`: the proxy answers
+//! those calls itself in EKS's real REST/JSON wire format from [`ACCESS`] (none by default), and
+//! adds `accessConfig` to the `DescribeCluster` answer of a cluster [`ACCESS`] names.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,6 +25,132 @@ use std::time::Duration;
 
 /// What `ListImports` answers, by export name; cleared by every `harness::moto()` reset.
 pub static IMPORTS: Mutex<BTreeMap<String, Vec<String>>> = Mutex::new(BTreeMap::new());
+
+/// A cluster's access configuration as the proxy serves it.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterAccess {
+    /// `accessConfig.authenticationMode` added to `DescribeCluster`.
+    pub authentication_mode: String,
+    /// `describe-access-entry` bodies (`.accessEntry`), by principal ARN.
+    pub entries: Vec<serde_json::Value>,
+    /// `describe-pod-identity-association` bodies (`.association`).
+    pub associations: Vec<serde_json::Value>,
+}
+
+/// Access entries and pod identity associations by cluster name; cleared by every reset.
+pub static ACCESS: Mutex<BTreeMap<String, ClusterAccess>> = Mutex::new(BTreeMap::new());
+
+/// EKS's JSON answer for the identity calls moto lacks, or `None` to forward the request.
+fn access_response(method: &str, path: &str, operation: &str) -> Option<String> {
+    let segments: Vec<String> = path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(form_decode)
+        .collect();
+    let cluster = segments.get(1)?.clone();
+    let access = ACCESS
+        .lock()
+        .unwrap()
+        .get(&cluster)
+        .cloned()
+        .unwrap_or_default();
+    let not_found = |what: &str| {
+        (
+            404,
+            serde_json::json!({"message": format!("No {what} found for cluster {cluster}.")}),
+            "ResourceNotFoundException",
+        )
+    };
+    let (status, body, error) = match (method, operation) {
+        ("GET", "ListAccessEntries") => {
+            let arns: Vec<&serde_json::Value> =
+                access.entries.iter().map(|e| &e["principalArn"]).collect();
+            (200, serde_json::json!({"accessEntries": arns}), "")
+        }
+        ("GET", "DescribeAccessEntry") => {
+            let principal = segments.get(3)?;
+            match access
+                .entries
+                .iter()
+                .find(|e| e["principalArn"].as_str() == Some(principal.as_str()))
+            {
+                Some(e) => (200, serde_json::json!({"accessEntry": e}), ""),
+                None => not_found("access entry"),
+            }
+        }
+        ("GET", "ListPodIdentityAssociations") => {
+            let summaries: Vec<serde_json::Value> = access
+                .associations
+                .iter()
+                .map(|a| {
+                    let mut s = a.clone();
+                    if let Some(o) = s.as_object_mut() {
+                        o.remove("roleArn");
+                    }
+                    s
+                })
+                .collect();
+            (200, serde_json::json!({"associations": summaries}), "")
+        }
+        ("GET", "DescribePodIdentityAssociation") => {
+            let id = segments.get(3)?;
+            match access
+                .associations
+                .iter()
+                .find(|a| a["associationId"].as_str() == Some(id.as_str()))
+            {
+                Some(a) => (200, serde_json::json!({"association": a}), ""),
+                None => not_found("association"),
+            }
+        }
+        _ => return None,
+    };
+    let body = body.to_string();
+    let error = if error.is_empty() {
+        String::new()
+    } else {
+        format!("x-amzn-ErrorType: {error}\r\n")
+    };
+    Some(format!(
+        "HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n{error}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ))
+}
+
+/// `response` (moto's `DescribeCluster` answer) with `accessConfig` added for a cluster that
+/// [`ACCESS`] names.
+fn with_access_config(response: Vec<u8>) -> Vec<u8> {
+    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return response;
+    };
+    let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(&response[end + 4..]) else {
+        return response;
+    };
+    let Some(name) = body["cluster"]["name"].as_str().map(str::to_owned) else {
+        return response;
+    };
+    let Some(access) = ACCESS.lock().unwrap().get(&name).cloned() else {
+        return response;
+    };
+    body["cluster"]["accessConfig"] =
+        serde_json::json!({"authenticationMode": access.authentication_mode});
+    let body = body.to_string();
+    let head = String::from_utf8_lossy(&response[..end]);
+    let head: Vec<String> = head
+        .lines()
+        .map(|l| {
+            if l.to_ascii_lowercase().starts_with("content-length:") {
+                format!("Content-Length: {}", body.len())
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -216,6 +348,7 @@ fn pick(draw: f64, len: usize) -> usize {
 }
 
 struct Request {
+    method: String,
     path: String,
     head: String,
     body: Vec<u8>,
@@ -272,6 +405,7 @@ fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<Request>> {
             str::to_owned,
         );
     Ok(Some(Request {
+        method,
         path,
         head,
         body,
@@ -333,6 +467,24 @@ fn error_response(service: &str, fault: Fault) -> (u16, Vec<(&'static str, Strin
             "User is not authorized to perform this action",
         ),
     }
+}
+
+/// The answer to a request: the proxy's own for the calls moto lacks (`ListImports`, access
+/// entries, pod identity), else moto's (with `accessConfig` added to `DescribeCluster`).
+fn answer(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
+    if req.service == "cloudformation" && req.operation == "ListImports" {
+        return Ok(list_imports_response(&req.body).into_bytes());
+    }
+    if req.service == "eks"
+        && let Some(answer) = access_response(&req.method, &req.path, &req.operation)
+    {
+        return Ok(answer.into_bytes());
+    }
+    let response = forward(req, upstream)?;
+    if req.service == "eks" && req.operation == "DescribeCluster" {
+        return Ok(with_access_config(response));
+    }
+    Ok(response)
 }
 
 fn forward(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
@@ -607,17 +759,17 @@ fn serve(
             if fault.is_some() {
                 std::thread::sleep(Duration::from_millis(1500));
             }
-            let response = forward(&req, upstream)?;
+            let response = answer(&req, upstream)?;
             *forwarded.lock().unwrap() += 1;
             conn.write_all(&response)?;
         }
         Some(Fault::Reset) => {}
         Some(Fault::Stale) => {
-            let response = forward(&req, upstream)?;
+            let response = answer(&req, upstream)?;
             conn.write_all(&without_first_item(&response))?;
         }
         Some(Fault::Truncate) => {
-            let response = forward(&req, upstream)?;
+            let response = answer(&req, upstream)?;
             let cut = response
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")

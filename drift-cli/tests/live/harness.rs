@@ -37,6 +37,7 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
     moto.post("/moto-api/seed?a=42", &[], "");
     moto.post("/moto-api/recorder/reset-recording", &[], "");
     super::faults::IMPORTS.lock().unwrap().clear();
+    super::faults::ACCESS.lock().unwrap().clear();
     (guard, moto)
 }
 
@@ -95,6 +96,11 @@ fn start() -> Moto {
 impl Moto {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The front proxy's endpoint: moto, plus the calls moto lacks (see `faults.rs`).
+    pub fn front_endpoint(&self) -> String {
+        self.front.endpoint()
     }
 
     /// `ListImports` calls answered by the front proxy since it started.
@@ -158,6 +164,18 @@ impl Moto {
             ],
             &body.to_string(),
         );
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// A raw EKS REST `GET`, as JSON.
+    pub fn eks_get(&self, region: &str, path: &str) -> serde_json::Value {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=x/20240101/{region}/eks/aws4_request, SignedHeaders=host, Signature=x"
+        );
+        let (status, text) = self
+            .try_request("GET", path, &[("Authorization", &auth)], "")
+            .unwrap();
+        assert!((200..300).contains(&status), "GET {path}: {status} {text}");
         serde_json::from_str(&text).unwrap()
     }
 
@@ -281,6 +299,12 @@ pub fn eks_operation(method: &str, path: &str) -> &'static str {
         ("GET", ["clusters", _]) => "DescribeCluster",
         ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups",
         ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup",
+        ("GET", ["clusters", _, "access-entries"]) => "ListAccessEntries",
+        ("GET", ["clusters", _, "access-entries", _]) => "DescribeAccessEntry",
+        ("GET", ["clusters", _, "pod-identity-associations"]) => "ListPodIdentityAssociations",
+        ("GET", ["clusters", _, "pod-identity-associations", _]) => {
+            "DescribePodIdentityAssociation"
+        }
         ("POST", ["clusters"]) => "CreateCluster",
         ("DELETE", ["clusters", _]) => "DeleteCluster",
         ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",

@@ -462,7 +462,12 @@ fn drifted_nodegroups_of_each_kind_are_found_and_capture_reproduces_them() {
     let live = json_of(&live);
     let t = &live["targets"][0];
     assert_eq!(sorted_codes(t), expected, "{t}");
-    assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
+    // moto's clusters have no accessConfig, which reads as CONFIG_MAP (aws-auth only).
+    assert_eq!(
+        unchecked(t),
+        ["node-role-without-access", "export-imported-elsewhere"],
+        "{t}"
+    );
     // Calls stay linear: one listing per cluster, one description per managed nodegroup, one
     // auto scaling call for the region, one version listing per launch template.
     let calls = api_calls(&live);
@@ -503,8 +508,9 @@ fn drifted_nodegroups_of_each_kind_are_found_and_capture_reproduces_them() {
         "capture then audit --from differs from the live audit"
     );
     // The capture asked for every importer, so the offline audit checks EKD702 too.
-    assert!(
-        unchecked(&offline["targets"][0]).is_empty(),
+    assert_eq!(
+        unchecked(&offline["targets"][0]),
+        ["node-role-without-access"],
         "{}",
         offline["targets"][0]
     );
@@ -710,6 +716,148 @@ fn stacks_of_a_deleted_cluster_are_audited_as_leftovers() {
 }
 
 #[test]
+fn identity_drift_is_found_live_and_capture_reproduces_it() {
+    let (_lock, moto) = moto();
+    let gone_role = format!("arn:aws:iam::{}:role/Gone", harness::ACCOUNT);
+    let (current, recreated, deleted, provider) = rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+        let issuer = seed::issuer_path(moto, "us-west-2", "prod");
+        let provider = seed::oidc_provider(moto, &issuer).await;
+        let current =
+            seed::iamserviceaccount(moto, "us-west-2", "prod", "kube-system", "lbc", &issuer).await;
+        // Stacks from before the cluster was recreated: they trust the old issuer.
+        let old = "oidc.eks.us-west-2.amazonaws.com/id/0LD0LD0LD0LD0LD0LD0LD0LD0LD0LD00";
+        let recreated =
+            seed::iamserviceaccount(moto, "us-west-2", "prod", "default", "app", old).await;
+        let deleted =
+            seed::iamserviceaccount(moto, "us-west-2", "prod", "default", "cron", &issuer).await;
+        let iam = aws_sdk_iam::Client::new(&moto.sdk_config("us-east-1").await);
+        iam.delete_role()
+            .role_name(deleted.rsplit('/').next().unwrap())
+            .send()
+            .await
+            .unwrap();
+        (current, recreated, deleted, provider)
+    });
+    // Access entries and pod identity, which moto lacks, come from the proxy.
+    faults::ACCESS.lock().unwrap().insert(
+        "prod".to_owned(),
+        faults::ClusterAccess {
+            authentication_mode: "API_AND_CONFIG_MAP".to_owned(),
+            entries: vec![
+                serde_json::json!({"principalArn": gone_role, "type": "STANDARD",
+                    "createdAt": 1_717_000_000.0, "username": gone_role}),
+                serde_json::json!({"principalArn": current, "type": "STANDARD",
+                    "createdAt": 4_102_444_800.0, "username": current}),
+            ],
+            associations: vec![serde_json::json!({"clusterName": "prod",
+                "namespace": "default", "serviceAccount": "s3", "associationId": "a-0123456789abcdef0",
+                "associationArn": "arn:aws:eks:us-west-2:123456789012:podidentityassociation/prod/a-0123456789abcdef0",
+                "roleArn": deleted})],
+        },
+    );
+    let audit = || {
+        let out = moto
+            .eksdrift()
+            .args(["audit", "-c", "prod", "-r", "us-west-2", "-o", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_of(&out)
+    };
+    let report = audit();
+    let t = &report["targets"][0];
+    let mut expected = vec![
+        ("EKD602".to_owned(), recreated.clone()),
+        ("EKD603".to_owned(), deleted.clone()),
+        ("EKD606".to_owned(), gone_role.clone()),
+        ("EKD607".to_owned(), "a-0123456789abcdef0".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(sorted_codes(t), expected, "{t}");
+    assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
+    // The wrong statement is shown, with the old issuer in it.
+    let f = t["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "EKD602")
+        .unwrap();
+    assert!(
+        f["actual"]["value"]["Principal"]["Federated"]
+            .as_str()
+            .unwrap()
+            .ends_with("0LD0LD0LD0LD0LD0LD0LD0LD0LD0LD00"),
+        "{f}"
+    );
+    // IAM once per run; one listing per cluster; a description per role entry and association.
+    let calls = api_calls(&report);
+    for (op, n) in [
+        ("iam:ListRoles", 1),
+        ("iam:ListOpenIDConnectProviders", 1),
+        ("eks:ListAccessEntries", 1),
+        ("eks:DescribeAccessEntry", 2),
+        ("eks:ListPodIdentityAssociations", 1),
+        ("eks:DescribePodIdentityAssociation", 1),
+    ] {
+        assert_eq!(calls.get(op), Some(&n), "{op}: {calls:?}");
+    }
+
+    // capture → audit --from gives the same findings.
+    let dir = tempfile::tempdir().unwrap();
+    moto.eksdrift()
+        .args(["capture", "-c", "prod", "-r", "us-west-2", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let bundle = dir.path().join("us-west-2/prod");
+    for f in [
+        "list-open-id-connect-providers.json",
+        "list-roles.json",
+        "list-access-entries.json",
+        "list-pod-identity-associations.json",
+    ] {
+        assert!(bundle.join(f).is_file(), "{f} missing from the capture");
+    }
+    // Trust policies are written decoded, as the AWS CLI prints them.
+    let roles: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("list-roles.json")).unwrap())
+            .unwrap();
+    assert!(
+        roles["Roles"][0]["AssumeRolePolicyDocument"].is_object(),
+        "{roles}"
+    );
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&offline)["targets"][0]["findings"], t["findings"]);
+
+    // The OIDC provider deleted: every IRSA role of the cluster fails.
+    rt().block_on(async {
+        let iam = aws_sdk_iam::Client::new(&moto.sdk_config("us-east-1").await);
+        iam.delete_open_id_connect_provider()
+            .open_id_connect_provider_arn(&provider)
+            .send()
+            .await
+            .unwrap();
+    });
+    let report = audit();
+    let t = &report["targets"][0];
+    assert!(
+        sorted_codes(t).contains(&("EKD601".to_owned(), "prod".to_owned())),
+        "{t}"
+    );
+}
+
+#[test]
 fn a_cluster_without_an_eksctl_stack_is_a_finding_and_an_unknown_cluster_fails_alone() {
     let (_lock, moto) = moto();
     rt().block_on(async {
@@ -907,6 +1055,8 @@ fn the_request_log_holds_only_allowlisted_operations() {
         "eks:ListNodegroups",
         "eks:DescribeNodegroup",
         "autoscaling:DescribeAutoScalingGroups",
+        "iam:ListRoles",
+        "iam:ListOpenIDConnectProviders",
     ] {
         assert!(sent.contains(&expected), "{expected} not seen: {sent:?}");
     }
@@ -1029,6 +1179,13 @@ fn fleet_figures() {
             seed::nodegroup_stack(moto, &c, "ng-b").await;
             let public: Vec<&str> = c.public.iter().map(|(id, _)| id.as_str()).collect();
             seed::unmanaged_nodegroup(moto, &c, "ng-u", &c.cluster_sg, &public, 1, "1").await;
+            // And two IRSA service accounts trusting its OIDC provider.
+            let issuer = seed::issuer_path(moto, "us-east-1", &c.name);
+            seed::oidc_provider(moto, &issuer).await;
+            for sa in ["lbc", "dns"] {
+                seed::iamserviceaccount(moto, "us-east-1", &c.name, "kube-system", sa, &issuer)
+                    .await;
+            }
             if i % 17 == 0 {
                 seed::replace_private_subnets(moto, &c).await;
             }
@@ -1075,7 +1232,8 @@ fn fleet_figures() {
         moto.endpoint()
     );
     println!(
-        "nodegroups: {} managed, {n} unmanaged (one launch template each)",
+        "nodegroups: {} managed, {n} unmanaged (one launch template each); {} IRSA stacks",
+        2 * n,
         2 * n
     );
     println!("calls per operation: {calls:?} (total {total})");
@@ -1462,7 +1620,7 @@ mod fault_injection {
     fn transient_faults_at_25_percent_change_nothing() {
         let (_lock, moto) = moto();
         fleet(moto);
-        let (code, baseline, _) = audit(moto, &moto.endpoint(), &[]);
+        let (code, baseline, _) = audit(moto, &moto.front_endpoint(), &[]);
         assert_eq!(code, Some(1));
         let expected = findings_by_cluster(&baseline);
         assert_eq!(expected.len(), 5);

@@ -384,3 +384,81 @@ pub async fn unmanaged_nodegroup(
         .unwrap();
     (own, lt)
 }
+
+/// The cluster's OIDC issuer without `https://`, as moto made it.
+pub fn issuer_path(moto: &Moto, region: &str, cluster: &str) -> String {
+    let described = moto.eks_get(region, &format!("/clusters/{cluster}"));
+    described["cluster"]["identity"]["oidc"]["issuer"]
+        .as_str()
+        .expect("moto gives clusters an OIDC issuer")
+        .trim_start_matches("https://")
+        .to_owned()
+}
+
+/// The IAM OIDC provider for an issuer (`eksctl utils associate-iam-oidc-provider`); its ARN.
+pub async fn oidc_provider(moto: &Moto, issuer_path: &str) -> String {
+    let config = moto.sdk_config("us-east-1").await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    iam.create_open_id_connect_provider()
+        .url(format!("https://{issuer_path}"))
+        .client_id_list("sts.amazonaws.com")
+        .thumbprint_list("9e99a48a9960b14926bb7f3b02e22da2b0ab7280")
+        .send()
+        .await
+        .unwrap()
+        .open_id_connect_provider_arn()
+        .unwrap()
+        .to_owned()
+}
+
+/// An eksctl iamserviceaccount stack for `namespace/name` whose role (output `Role1`) trusts
+/// the OIDC provider of `issuer_path`; returns the role's ARN.
+pub async fn iamserviceaccount(
+    moto: &Moto,
+    region: &str,
+    cluster: &str,
+    namespace: &str,
+    name: &str,
+    issuer_path: &str,
+) -> String {
+    let config = moto.sdk_config(region).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let stack = format!("eksctl-{cluster}-addon-iamserviceaccount-{namespace}-{name}");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Action": ["sts:AssumeRoleWithWebIdentity"],
+    "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer_path}")},
+    "Condition": {"StringEquals": {
+        format!("{issuer_path}:aud"): "sts.amazonaws.com",
+        format!("{issuer_path}:sub"): format!("system:serviceaccount:{namespace}:{name}"),
+    }}}]});
+    let body = json!({
+        "Resources": {"Role1": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": format!("{cluster}-{namespace}-{name}"),
+            "AssumeRolePolicyDocument": trust}}},
+        "Outputs": {"Role1": {"Value": {"Fn::GetAtt": ["Role1", "Arn"]}}},
+    });
+    let sa = format!("{namespace}/{name}");
+    cfn.create_stack()
+        .stack_name(&stack)
+        .template_body(body.to_string())
+        .set_tags(Some(eksctl_tags(
+            cluster,
+            &[("alpha.eksctl.io/iamserviceaccount-name", &sa)],
+        )))
+        .send()
+        .await
+        .unwrap();
+    let described = cfn
+        .describe_stacks()
+        .stack_name(&stack)
+        .send()
+        .await
+        .unwrap();
+    described.stacks()[0]
+        .outputs()
+        .iter()
+        .find(|o| o.output_key() == Some("Role1"))
+        .and_then(|o| o.output_value())
+        .expect("moto resolved the role's ARN")
+        .to_owned()
+}

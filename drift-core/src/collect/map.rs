@@ -8,11 +8,12 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 
 use crate::snapshot::{
-    AutoScalingGroup, Cluster, ClusterHealth, HealthIssue, LaunchTemplateData,
-    LaunchTemplateNetworkInterface, LaunchTemplateSpecification, LaunchTemplateVersion,
-    MixedInstancesPolicy, MixedLaunchTemplate, NamedResource, Nodegroup, NodegroupLaunchTemplate,
-    NodegroupResources, OutpostConfig, Output, RemoteAccess, SecurityGroup, Stack, StackResource,
-    Subnet, Tag, VpcConfig,
+    AccessConfig, AccessEntry, AutoScalingGroup, Cluster, ClusterHealth, ClusterIdentity,
+    HealthIssue, LaunchTemplateData, LaunchTemplateNetworkInterface, LaunchTemplateSpecification,
+    LaunchTemplateVersion, MixedInstancesPolicy, MixedLaunchTemplate, NamedResource, Nodegroup,
+    NodegroupLaunchTemplate, NodegroupResources, Oidc, OutpostConfig, Output,
+    PodIdentityAssociation, RemoteAccess, Role, SecurityGroup, Stack, StackResource, Subnet, Tag,
+    VpcConfig,
 };
 use aws_sdk_autoscaling::types as asg;
 
@@ -113,6 +114,14 @@ pub fn cluster(c: &eks::Cluster) -> Cluster {
                     i.resource_ids(),
                 )
             }))
+        }),
+        identity: c.identity().map(|i| ClusterIdentity {
+            oidc: i.oidc().map(|o| Oidc {
+                issuer: owned(o.issuer()),
+            }),
+        }),
+        access_config: c.access_config().map(|a| AccessConfig {
+            authentication_mode: a.authentication_mode().map(|m| m.as_str().to_owned()),
         }),
         outpost_config: c.outpost_config().map(|o| OutpostConfig {
             outpost_arns: o.outpost_arns().to_vec(),
@@ -262,5 +271,46 @@ pub fn launch_template_version(v: &ec2::LaunchTemplateVersion) -> LaunchTemplate
                 })
                 .collect(),
         }),
+    }
+}
+
+pub fn role(r: &aws_sdk_iam::types::Role) -> Role {
+    Role {
+        path: Some(r.path().to_owned()),
+        role_name: r.role_name().to_owned(),
+        role_id: Some(r.role_id().to_owned()),
+        arn: r.arn().to_owned(),
+        create_date: time(Some(r.create_date())),
+        // URL-encoded, as the API returns it; `Role::trust_policy` decodes.
+        assume_role_policy_document: r
+            .assume_role_policy_document()
+            .map(|d| serde_json::Value::String(d.to_owned())),
+    }
+}
+
+pub fn access_entry(e: &eks::AccessEntry) -> AccessEntry {
+    AccessEntry {
+        principal_arn: e.principal_arn().unwrap_or_default().to_owned(),
+        kind: owned(e.r#type()),
+        created_at: time(e.created_at()),
+        username: owned(e.username()),
+    }
+}
+
+pub fn pod_identity_association(a: &eks::PodIdentityAssociation) -> PodIdentityAssociation {
+    PodIdentityAssociation {
+        association_id: a.association_id().unwrap_or_default().to_owned(),
+        namespace: a.namespace().unwrap_or_default().to_owned(),
+        service_account: a.service_account().unwrap_or_default().to_owned(),
+        role_arn: owned(a.role_arn()),
+    }
+}
+
+pub fn pod_identity_summary(a: &eks::PodIdentityAssociationSummary) -> PodIdentityAssociation {
+    PodIdentityAssociation {
+        association_id: a.association_id().unwrap_or_default().to_owned(),
+        namespace: a.namespace().unwrap_or_default().to_owned(),
+        service_account: a.service_account().unwrap_or_default().to_owned(),
+        role_arn: None,
     }
 }

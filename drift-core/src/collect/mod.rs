@@ -51,8 +51,9 @@ use self::guard::ReadOnlyGuard;
 use crate::discovery::discover;
 use crate::report::{ErrorKind, TargetError};
 use crate::snapshot::{
-    AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup, SecurityGroup, Snapshot, Stack,
-    StackResource, Subnet, is_resource_id, outputs, tags,
+    AccessEntry, AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup,
+    PodIdentityAssociation, SecurityGroup, Snapshot, Stack, StackResource, Subnet, is_resource_id,
+    outputs, role_key, tags,
 };
 
 /// Pause before asking EC2 again for IDs it did not return (eventual consistency).
@@ -258,8 +259,18 @@ pub async fn collect(
         })
         .buffered(regions.len().max(1))
         .collect::<Vec<_>>();
-    let (account, per_region) = tokio::join!(identity, per_region);
+    // IAM is global: its inputs are read once for the whole run, alongside the regions.
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&first)
+            .interceptor(guard.clone())
+            .build(),
+    );
+    let (account, per_region, iam_inputs) = tokio::join!(identity, per_region, iam_inputs(&iam));
     let account = account?;
+    let mut per_region = per_region;
+    for target in per_region.iter_mut().flatten() {
+        add_iam(target, &iam_inputs);
+    }
     tracing::info!(
         account = account.as_deref().unwrap_or("?"),
         "credentials work"
@@ -269,6 +280,97 @@ pub async fn collect(
         api_calls: guard.calls(),
         account,
     })
+}
+
+/// The account's IAM OIDC providers and roles (`ListRoles` with its trust policies, every page).
+struct IamInputs {
+    providers: Result<Vec<String>, CallError>,
+    roles: Result<Vec<crate::snapshot::Role>, CallError>,
+}
+
+async fn iam_inputs(iam: &aws_sdk_iam::Client) -> IamInputs {
+    let providers = async {
+        iam.list_open_id_connect_providers()
+            .send()
+            .await
+            .map(|out| {
+                out.open_id_connect_provider_list()
+                    .iter()
+                    .filter_map(|p| p.arn().map(str::to_owned))
+                    .collect()
+            })
+            .map_err(|e| classify("iam:ListOpenIDConnectProviders", &e))
+    };
+    let roles = paginate("iam:ListRoles", |marker| async move {
+        let page = iam
+            .list_roles()
+            .set_marker(marker)
+            .max_items(1000)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListRoles", &e))?;
+        let next = if page.is_truncated() {
+            page.marker().map(str::to_owned)
+        } else {
+            None
+        };
+        Ok((page.roles().iter().map(map::role).collect(), next))
+    });
+    let (providers, roles) = tokio::join!(providers, roles);
+    IamInputs { providers, roles }
+}
+
+/// Gives an audited target the account's OIDC providers and the roles it names; fails it when
+/// IAM could not be read (nothing is reported deleted on half an answer).
+fn add_iam(target: &mut Target, iam: &IamInputs) {
+    let Ok(snapshot) = &mut target.result else {
+        return;
+    };
+    let (providers, roles) = match (&iam.providers, &iam.roles) {
+        (Ok(p), Ok(r)) => (p, r),
+        (Err(e), _) | (_, Err(e)) => {
+            target.result = Err(e.to_target_error());
+            return;
+        }
+    };
+    let named: Vec<crate::snapshot::Role> = {
+        let wanted = wanted_roles(snapshot);
+        roles
+            .iter()
+            .filter(|r| role_key(&r.arn).is_some_and(|k| wanted.contains(&k)))
+            .cloned()
+            .collect()
+    };
+    snapshot.oidc_providers = Some(providers.clone());
+    snapshot.roles = Some(named);
+    target
+        .queries
+        .push("iam:ListOpenIDConnectProviders".to_owned());
+    target.queries.push("iam:ListRoles (every page)".to_owned());
+}
+
+/// The roles a snapshot names, by (account, name): its identity stacks' `Role1`, its
+/// nodegroups' roles, its access entries and pod identity associations.
+fn wanted_roles(snapshot: &Snapshot) -> BTreeSet<(&str, &str)> {
+    let mut arns: Vec<&str> = Vec::new();
+    for stack in &snapshot.stacks {
+        arns.extend(stack.output("Role1"));
+        arns.extend(stack.output("InstanceRoleARN"));
+    }
+    arns.extend(
+        snapshot
+            .nodegroups
+            .iter()
+            .filter_map(|n| n.node_role.as_deref()),
+    );
+    arns.extend(snapshot.access_entries.iter().flatten().map(String::as_str));
+    arns.extend(
+        snapshot
+            .pod_identity_details
+            .iter()
+            .filter_map(|a| a.role_arn.as_deref()),
+    );
+    arns.into_iter().filter_map(role_key).collect()
 }
 
 /// The regions to read: as given (deduplicated), else the configuration chain's.
@@ -339,7 +441,22 @@ struct Described {
     /// `ListClusters`, when it answered (always read: orphaned stacks need it).
     listed: Option<Vec<String>>,
     nodegroups: NodegroupInputs,
+    /// Per described cluster: its access entries and pod identity associations.
+    access: HashMap<String, Result<ClusterAccess, CallError>>,
 }
+
+/// A cluster's access entries and pod identity associations, listed and described.
+#[derive(Debug, Default)]
+struct ClusterAccess {
+    /// `None` when the cluster does not authenticate by API (nothing to list).
+    entries: Option<Vec<String>>,
+    entry_details: Vec<AccessEntry>,
+    associations: Vec<PodIdentityAssociation>,
+    association_details: Vec<PodIdentityAssociation>,
+}
+
+/// [`ClusterAccess`], or why not; `None` for a cluster that could not be described.
+type AccessResult = Option<Result<ClusterAccess, CallError>>;
 
 /// The region's nodegroup inputs: per cluster the managed nodegroups (listed and described),
 /// the auto scaling groups tagged for the clusters, and the versions of every launch template
@@ -421,9 +538,13 @@ async fn collect_region(
         );
         let mut clusters = HashMap::new();
         let mut managed = HashMap::new();
-        for (name, cluster, nodegroups) in described {
+        let mut access = HashMap::new();
+        for (name, cluster, nodegroups, who) in described {
             if let Some(n) = nodegroups {
                 managed.insert(name.clone(), n);
+            }
+            if let Some(a) = who {
+                access.insert(name.clone(), a);
             }
             clusters.insert(name, cluster);
         }
@@ -433,6 +554,7 @@ async fn collect_region(
                 names,
                 clusters,
                 listed,
+                access,
                 nodegroups: NodegroupInputs {
                     managed,
                     groups,
@@ -507,6 +629,9 @@ async fn collect_region(
                 ..Snapshot::default()
             };
             add_nodegroups(&mut snapshot, &described.nodegroups, &mut own_queries)?;
+            if let Some(access) = described.access.remove(name) {
+                add_access(&mut snapshot, access?, &mut own_queries);
+            }
             Ok(snapshot)
         });
         match snapshot {
@@ -704,6 +829,124 @@ fn add_nodegroups(
             .collect(),
     );
     Ok(())
+}
+
+/// Puts a cluster's access entries and pod identity associations into its snapshot.
+fn add_access(snapshot: &mut Snapshot, access: ClusterAccess, queries: &mut Vec<String>) {
+    let name = &snapshot.cluster.name;
+    if let Some(entries) = &access.entries {
+        queries.push(format!("eks:ListAccessEntries cluster={name}"));
+        if !access.entry_details.is_empty() {
+            queries.push(format!(
+                "eks:DescribeAccessEntry cluster={name} ({} role entries)",
+                access.entry_details.len()
+            ));
+        }
+        snapshot.access_entries = Some(entries.clone());
+    }
+    queries.push(format!("eks:ListPodIdentityAssociations cluster={name}"));
+    if !access.association_details.is_empty() {
+        queries.push(format!(
+            "eks:DescribePodIdentityAssociation cluster={name} ({} associations)",
+            access.association_details.len()
+        ));
+    }
+    snapshot.access_entry_details = access.entry_details;
+    snapshot.pod_identity_associations = Some(access.associations);
+    snapshot.pod_identity_details = access.association_details;
+}
+
+/// A cluster's access entries (only when it authenticates by API: `ListAccessEntries` is
+/// refused otherwise), each role entry described, alongside its pod identity associations,
+/// each described (the listing holds no role).
+async fn cluster_access(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    cluster: &Cluster,
+) -> Result<ClusterAccess, CallError> {
+    let name = cluster.name.as_str();
+    let by_api = matches!(
+        cluster.authentication_mode(),
+        Some("API" | "API_AND_CONFIG_MAP")
+    );
+    let entries = async {
+        if !by_api {
+            return Ok((None, Vec::new()));
+        }
+        let entries = paginate("eks:ListAccessEntries", |token| async move {
+            let page = eks
+                .list_access_entries()
+                .cluster_name(name)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("eks:ListAccessEntries", &e))?;
+            Ok((
+                page.access_entries().to_vec(),
+                page.next_token().map(str::to_owned),
+            ))
+        })
+        .await?;
+        let details = stream::iter(entries.iter().filter(|e| role_key(e).is_some()))
+            .map(|arn| async move {
+                eks.describe_access_entry()
+                    .cluster_name(name)
+                    .principal_arn(arn)
+                    .send()
+                    .await
+                    .map(|out| out.access_entry().map(map::access_entry))
+                    .map_err(|e| classify("eks:DescribeAccessEntry", &e))
+            })
+            .buffered(concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, CallError>((Some(entries), details.into_iter().flatten().collect()))
+    };
+    let associations = async {
+        let listed = paginate("eks:ListPodIdentityAssociations", |token| async move {
+            let page = eks
+                .list_pod_identity_associations()
+                .cluster_name(name)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("eks:ListPodIdentityAssociations", &e))?;
+            Ok((
+                page.associations()
+                    .iter()
+                    .map(map::pod_identity_summary)
+                    .collect::<Vec<_>>(),
+                page.next_token().map(str::to_owned),
+            ))
+        })
+        .await?;
+        let details = stream::iter(listed.iter())
+            .map(|a| async move {
+                eks.describe_pod_identity_association()
+                    .cluster_name(name)
+                    .association_id(&a.association_id)
+                    .send()
+                    .await
+                    .map(|out| out.association().map(map::pod_identity_association))
+                    .map_err(|e| classify("eks:DescribePodIdentityAssociation", &e))
+            })
+            .buffered(concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, CallError>((listed, details.into_iter().flatten().collect()))
+    };
+    let (entries, associations) = tokio::join!(entries, associations);
+    let ((entries, entry_details), (associations, association_details)) = (entries?, associations?);
+    Ok(ClusterAccess {
+        entries,
+        entry_details,
+        associations,
+        association_details,
+    })
 }
 
 /// The well-formed launch template IDs that nodegroups and auto scaling groups name.
@@ -915,15 +1158,26 @@ async fn describe_clusters(
     clients: &Clients,
     concurrency: usize,
     names: &[String],
-) -> Vec<(String, Result<Cluster, CallError>, ManagedResult)> {
+) -> Vec<(
+    String,
+    Result<Cluster, CallError>,
+    ManagedResult,
+    AccessResult,
+)> {
     stream::iter(names.iter())
         .map(|name| async move {
             let cluster = describe_cluster(&clients.eks, region, name).await;
-            let managed = match &cluster {
-                Ok(_) => Some(managed_nodegroups(&clients.eks, concurrency, name).await),
-                Err(_) => None,
+            let (managed, access) = match &cluster {
+                Ok(c) => {
+                    let (managed, access) = tokio::join!(
+                        managed_nodegroups(&clients.eks, concurrency, name),
+                        cluster_access(&clients.eks, concurrency, c)
+                    );
+                    (Some(managed), Some(access))
+                }
+                Err(_) => (None, None),
             };
-            (name.clone(), cluster, managed)
+            (name.clone(), cluster, managed, access)
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

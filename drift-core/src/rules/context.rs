@@ -19,6 +19,9 @@ pub(crate) struct Unmanaged<'a> {
     pub(crate) group: &'a AutoScalingGroup,
 }
 
+/// The output of an eksctl role stack that holds the role's ARN.
+pub(crate) const ROLE_OUTPUT: &str = "Role1";
+
 /// How [`Context::referenced`] names the cluster's own subnet list.
 pub(crate) const CONTROL_PLANE: &str = "control plane";
 
@@ -207,6 +210,34 @@ impl<'a> Context<'a> {
                     .map(|group| Unmanaged { nodegroup, group })
             })
             .collect())
+    }
+
+    /// The cluster's eksctl stacks that hold an IAM role for pods or addons, not deleted:
+    /// `eksctl-<c>-addon-iamserviceaccount-<ns>-<sa>` (IRSA), `eksctl-<c>-addon-<addon>` and
+    /// `eksctl-<c>-podidentityrole-<ns>-<sa>`.
+    pub(crate) fn identity_stacks(&self) -> Vec<&'a Stack> {
+        let cluster = self.cluster.name.as_str();
+        let addon = format!("eksctl-{cluster}-addon-");
+        let pod_identity = format!("eksctl-{cluster}-podidentityrole-");
+        self.snapshot
+            .stacks
+            .iter()
+            .filter(|s| s.stack_status != "DELETE_COMPLETE")
+            .filter(|s| s.cluster_name_tag().is_none_or(|c| c == cluster))
+            .filter(|s| s.stack_name.starts_with(&addon) || s.stack_name.starts_with(&pod_identity))
+            .collect()
+    }
+
+    /// The IRSA stacks among [`Self::identity_stacks`]: those whose role (output `Role1`)
+    /// pods assume through the cluster's OIDC provider — `iamserviceaccount` stacks and addon
+    /// stacks with a role; pod identity roles trust EKS instead.
+    pub(crate) fn irsa_stacks(&self) -> Vec<&'a Stack> {
+        let pod_identity = format!("eksctl-{}-podidentityrole-", self.cluster.name);
+        self.identity_stacks()
+            .into_iter()
+            .filter(|s| !s.stack_name.starts_with(&pod_identity))
+            .filter(|s| s.output(ROLE_OUTPUT).is_some())
+            .collect()
     }
 
     /// Region for commands, when known.

@@ -198,6 +198,7 @@ mod tests {
                 "3" => "security_groups",
                 "4" => "cluster",
                 "5" => "nodegroups",
+                "6" => "identity",
                 "7" => "lifecycle",
                 other => panic!("{}: no family for EKD{other}xx", rule.code),
             };

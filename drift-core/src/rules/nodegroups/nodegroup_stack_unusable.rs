@@ -1,6 +1,6 @@
 use crate::report::{Operation, src};
 use crate::report::{Evidence, Resource, Severity};
-use crate::rules::remedy::{Cmd, Script};
+use crate::rules::remedy::failed_stack;
 use crate::rules::{Checked, Context};
 
 crate::rules::declare_rule! {
@@ -60,31 +60,6 @@ fn check(ctx: &Context<'_>) -> Checked {
             .as_deref()
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
-        let events = Cmd::new("aws cloudformation describe-stack-events")
-            .opt("--stack-name", &stack.stack_name)
-            .word("--max-items 20")
-            .region(ctx)
-            .done();
-        let next = match status {
-            "UPDATE_ROLLBACK_FAILED" => Cmd::new("aws cloudformation continue-update-rollback")
-                .opt("--stack-name", &stack.stack_name)
-                .region(ctx)
-                .done(),
-            _ if in_progress => Cmd::new("aws cloudformation describe-stacks")
-                .opt("--stack-name", &stack.stack_name)
-                .opt("--query", "Stacks[0].StackStatus")
-                .region(ctx)
-                .done(),
-            // eksctl's own listing skips such a stack (#8712): delete it directly, after review.
-            _ => Script::new()
-                .comment("after reading the events (and, for DELETE_FAILED, removing what blocked the deletion):")
-                .cmd(
-                    Cmd::new("aws cloudformation delete-stack")
-                        .opt("--stack-name", &stack.stack_name)
-                        .region(ctx),
-                )
-                .done(),
-        };
         findings.push(
             RULE.finding(
                 Resource::stack(stack),
@@ -111,7 +86,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             .with_impact(impact)
             .with_remediation(
                 "read the stack events, then clear the failed state (delete a rolled-back or failed stack, continue a failed rollback) before running eksctl on this nodegroup",
-                vec![events, next],
+                failed_stack(ctx, stack),
             ),
         );
     }

@@ -1,0 +1,117 @@
+use crate::report::{Evidence, Resource, Severity, src};
+use crate::rules::remedy::Cmd;
+use crate::rules::{Checked, Context, Skip};
+use crate::snapshot::role_key;
+
+crate::rules::declare_rule! {
+    /// ## What it checks
+    ///
+    /// Every nodegroup's instance role (a managed nodegroup's `nodeRole`; an unmanaged eksctl
+    /// nodegroup stack's `InstanceRoleARN` output) has an access entry when the cluster's
+    /// `accessConfig.authenticationMode` is `API`. With `API_AND_CONFIG_MAP` a role without an
+    /// entry is reported as info: it needs a mapping in the aws-auth ConfigMap, which eksdrift
+    /// does not read. With `CONFIG_MAP` (also assumed when `accessConfig` is absent) the rule is
+    /// not checked when there are node roles. Needs `list-access-entries.json`.
+    ///
+    /// ## Why it matters
+    ///
+    /// Deleting one nodegroup removes the access entry (or aws-auth mapping) of its role; every
+    /// other nodegroup sharing that role then cannot authenticate and its nodes go `NotReady`
+    /// (eksctl #5690, aws/containers-roadmap #755). New nodes of an upgrade never join.
+    ///
+    /// ## How to fix
+    ///
+    /// Create the access entry for the role with type `EC2_LINUX` (or `EC2_WINDOWS`).
+    code: "EKD605",
+    slug: "node-role-without-access",
+    severity: Error,
+    since: "0.1.0",
+    summary: "a nodegroup's instance role has no access entry while the cluster authenticates by API: its nodes cannot join",
+    breaks: [UpgradeNodegroup],
+}
+
+fn check(ctx: &Context<'_>) -> Checked {
+    // (nodegroup, role ARN, where it is named)
+    let mut roles: Vec<(String, String, Evidence)> = Vec::new();
+    for ng in &ctx.snapshot.nodegroups {
+        if let Some(role) = &ng.node_role {
+            roles.push((
+                ng.nodegroup_name.clone(),
+                role.clone(),
+                Evidence::live(src::NODEGROUP, role.clone()),
+            ));
+        }
+    }
+    for (stack, nodegroup) in ctx.nodegroup_stacks() {
+        if stack.nodegroup_managed() || !stack.status_usable() {
+            continue;
+        }
+        if let Some(role) = stack.output("InstanceRoleARN") {
+            roles.push((
+                nodegroup.to_owned(),
+                role.trim().to_owned(),
+                Evidence::output(stack, "InstanceRoleARN"),
+            ));
+        }
+    }
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A cluster that does not say (an API answer from before access entries) uses aws-auth.
+    let mode = ctx.cluster.authentication_mode().unwrap_or("CONFIG_MAP");
+    if mode == "CONFIG_MAP" {
+        return Err(Skip(
+            "authenticationMode is CONFIG_MAP: node access is in the aws-auth ConfigMap, which eksdrift does not read".to_owned(),
+        ));
+    }
+    let Some(entries) = &ctx.snapshot.access_entries else {
+        return Err(Skip(
+            "no access entry list (list-access-entries.json absent)".to_owned(),
+        ));
+    };
+    let has_entry = |arn: &str| {
+        let key = role_key(arn);
+        entries
+            .iter()
+            .any(|e| key.is_some() && role_key(e) == key)
+    };
+    let cluster = &ctx.cluster.name;
+    let mut findings = Vec::new();
+    for (nodegroup, role, evidence) in roles {
+        if role_key(&role).is_none() || has_entry(&role) {
+            continue;
+        }
+        let strict = mode == "API";
+        findings.push(
+            RULE.finding(
+                Resource::new("AWS::IAM::Role", &role),
+                if strict {
+                    format!("node role {role} of nodegroup {nodegroup} has no access entry, and the cluster authenticates by API only")
+                } else {
+                    format!("node role {role} of nodegroup {nodegroup} has no access entry; with API_AND_CONFIG_MAP it needs an aws-auth mapping, which eksdrift cannot see")
+                },
+            )
+            .with_severity(if strict { Severity::Error } else { Severity::Info })
+            .with_breaks(if strict { RULE.breaks } else { &[] })
+            .with_expected(evidence)
+            .with_actual(Evidence::live(src::ACCESS_ENTRIES, entries.clone()))
+            .with_impact(if strict {
+                "the nodegroup's nodes cannot authenticate: they go NotReady, and new nodes never join"
+            } else {
+                "if the aws-auth ConfigMap does not map the role either, the nodes cannot join"
+            })
+            .with_remediation(
+                "create the access entry for the node role (EC2_WINDOWS for Windows nodes)",
+                vec![
+                    Cmd::new("aws eks create-access-entry")
+                        .opt("--cluster-name", cluster)
+                        .opt("--principal-arn", &role)
+                        .word("--type EC2_LINUX")
+                        .region(ctx)
+                        .done(),
+                ],
+            ),
+        );
+    }
+    Ok(findings)
+}

@@ -1,0 +1,77 @@
+use crate::report::{Evidence, Resource, src};
+use crate::rules::remedy::Cmd;
+use crate::rules::{Checked, Context, Skip};
+
+crate::rules::declare_rule! {
+    /// ## What it checks
+    ///
+    /// When the cluster has eksctl IRSA stacks (`addon-iamserviceaccount-…`, or addon stacks
+    /// with a role), the account has an IAM OIDC provider for the cluster's issuer
+    /// (`identity.oidc.issuer`; the provider ARN ends in `oidc-provider/<issuer without
+    /// https://>`). Needs `list-open-id-connect-providers.json`.
+    ///
+    /// ## Why it matters
+    ///
+    /// Every IRSA role trusts that provider: without it, `AssumeRoleWithWebIdentity` fails and
+    /// every pod using such a role gets `InvalidIdentityToken`/`AccessDenied`. `eksctl create
+    /// iamserviceaccount` refuses to run ("unable to create iamserviceaccount(s) without IAM
+    /// OIDC provider enabled").
+    ///
+    /// ## How to fix
+    ///
+    /// Associate the provider again (`eksctl utils associate-iam-oidc-provider --approve`); the
+    /// roles' trust policies name it by ARN, which is the same for the same issuer.
+    code: "EKD601",
+    slug: "oidc-provider-missing",
+    severity: Error,
+    since: "0.1.0",
+    summary: "the cluster's OIDC issuer has no IAM OIDC provider while eksctl IRSA stacks exist: every IRSA role fails",
+    breaks: [CreateIamserviceaccount],
+}
+
+fn check(ctx: &Context<'_>) -> Checked {
+    let irsa = ctx.irsa_stacks();
+    if irsa.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(issuer) = ctx.cluster.oidc_issuer() else {
+        return Err(Skip(
+            "describe-cluster.json has no identity.oidc.issuer".to_owned(),
+        ));
+    };
+    let Some(providers) = &ctx.snapshot.oidc_providers else {
+        return Err(Skip(
+            "no OIDC provider list (list-open-id-connect-providers.json absent)".to_owned(),
+        ));
+    };
+    let path = issuer.trim_start_matches("https://");
+    let suffix = format!(":oidc-provider/{path}");
+    if providers.iter().any(|p| p.ends_with(&suffix)) {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&str> = irsa.iter().map(|s| s.stack_name.as_str()).collect();
+    Ok(vec![
+        RULE.finding(
+            Resource::cluster(ctx.cluster),
+            format!(
+                "no IAM OIDC provider for issuer {issuer}, which {} IRSA stack(s) of the cluster rely on",
+                names.len()
+            ),
+        )
+        .with_expected(Evidence::live(src::OIDC_PROVIDERS, format!("arn:…{suffix}")))
+        .with_actual(Evidence::live(src::OIDC_PROVIDERS, providers.clone()))
+        .with_impact(
+            "every IRSA role fails (pods get InvalidIdentityToken or AccessDenied), and eksctl create iamserviceaccount refuses to run",
+        )
+        .with_remediation(
+            "associate the cluster's OIDC provider again",
+            vec![
+                Cmd::new("eksctl utils associate-iam-oidc-provider")
+                    .opt("--cluster", &ctx.cluster.name)
+                    .word("--approve")
+                    .region(ctx)
+                    .done(),
+            ],
+        ),
+    ])
+}
