@@ -52,6 +52,10 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show one rule's documentation
     Explain(ExplainArgs),
+    /// Print a shell completion script (`eksdrift completions bash > /etc/bash_completion.d/eksdrift`)
+    Completions(CompletionsArgs),
+    /// Print the man page, in roff (`eksdrift man > eksdrift.1; man -l eksdrift.1`)
+    Man,
 }
 
 const AUDIT_EXAMPLES: &str = "\
@@ -113,10 +117,12 @@ pub struct AuditArgs {
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
 
-    /// Write the report to PATH instead of stdout (`-` is stdout). A file is replaced
+    /// Write the report to PATH instead of stdout (`-` is stdout), or, as FORMAT=PATH, also
+    /// in another format (repeatable: `--output-file json=drift.json --output-file
+    /// prometheus=/var/lib/node_exporter/textfile/eksdrift.prom`). A file is replaced
     /// atomically; a link is written through; a device or FIFO is written into
-    #[arg(long, value_name = "PATH")]
-    pub output_file: Option<PathBuf>,
+    #[arg(long, value_name = "[FORMAT=]PATH", value_parser = output_file)]
+    pub output_file: Vec<OutputFile>,
 
     /// Lowest severity that makes the exit code 1
     #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
@@ -152,8 +158,15 @@ pub struct CaptureArgs {
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     /// Catalogue format
-    #[arg(short, long, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub output: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
@@ -188,10 +201,67 @@ fn cluster_name(s: &str) -> Result<String, String> {
     }
 }
 
+/// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table per target, for people (the default)
+    Table,
+    /// The JSON report (docs/report.schema.json)
+    Json,
+    /// JUnit XML: a suite per target, a case per rule (Jenkins, GitLab)
+    Junit,
+    /// Markdown: a fleet summary, then findings per target ($GITHUB_STEP_SUMMARY)
+    Markdown,
+    /// Prometheus text format, for node_exporter's textfile collector
+    Prometheus,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+}
+
+/// One `--output-file`: `FORMAT=PATH`, or a bare `PATH` for the `-o` format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// `None`: the `-o` format, instead of stdout.
+    pub format: Option<Format>,
+    pub path: PathBuf,
+}
+
+fn output_file(s: &str) -> Result<OutputFile, String> {
+    if let Some((name, path)) = s.split_once('=')
+        && let Ok(format) = <Format as ValueEnum>::from_str(name, false)
+    {
+        if path.is_empty() {
+            return Err(format!("{name}= needs a path after the ="));
+        }
+        return Ok(OutputFile {
+            format: Some(format),
+            path: PathBuf::from(path),
+        });
+    }
+    if s.is_empty() {
+        return Err("an empty path".to_owned());
+    }
+    Ok(OutputFile {
+        format: None,
+        path: PathBuf::from(s),
+    })
+}
+
+/// Formats of the rule catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
     Table,
     Json,
+    /// docs/rules.md
+    Markdown,
+}
+
+/// Shells `eksdrift completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

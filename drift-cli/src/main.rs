@@ -69,9 +69,38 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Rules(args) => {
             let mut out = io::stdout().lock();
             match args.output {
-                Format::Table => render::table::rules(&mut out)?,
-                Format::Json => render::json::rules(&mut out)?,
+                cli::RulesFormat::Table => render::table::rules(&mut out)?,
+                cli::RulesFormat::Json => render::json::rules(&mut out)?,
+                cli::RulesFormat::Markdown => {
+                    out.write_all(rules::catalogue_markdown().as_bytes())?;
+                }
             }
+            out.flush()?;
+            Ok(OK)
+        }
+        Command::Completions(args) => {
+            use clap::CommandFactory as _;
+            use clap_complete::shells;
+            let mut cmd = Cli::command();
+            let mut out = io::stdout().lock();
+            match args.shell {
+                cli::Shell::Bash => {
+                    clap_complete::generate(shells::Bash, &mut cmd, "eksdrift", &mut out);
+                }
+                cli::Shell::Zsh => {
+                    clap_complete::generate(shells::Zsh, &mut cmd, "eksdrift", &mut out);
+                }
+                cli::Shell::Fish => {
+                    clap_complete::generate(shells::Fish, &mut cmd, "eksdrift", &mut out);
+                }
+            }
+            out.flush()?;
+            Ok(OK)
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
             out.flush()?;
             Ok(OK)
         }
@@ -99,21 +128,43 @@ fn audit(args: &AuditArgs) -> Result<u8> {
             drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
         )
     };
+    // The -o format goes to stdout, or to the one bare --output-file; FORMAT=PATH adds files.
+    let bare: Vec<&cli::OutputFile> = args
+        .output_file
+        .iter()
+        .filter(|o| o.format.is_none())
+        .collect();
+    if bare.len() > 1 {
+        anyhow::bail!(
+            "--output-file without FORMAT= is the -o format's destination and may be given once; name the format of the others (json=PATH, prometheus=PATH, …)"
+        );
+    }
+    let main_file = bare.first().map(|o| o.path.as_path());
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            args.output_file
-                .as_deref()
-                .is_none_or(|p| p.as_os_str() == "-")
+            main_file.is_none_or(|p| p.as_os_str() == "-")
                 && io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let written = output::emit(args.output_file.as_deref(), |w| match args.output {
+    let render = |format: Format, color: bool, w: &mut dyn io::Write| match format {
         Format::Table => render::table::report(w, &report, color, args.for_operation),
         Format::Json => render::json::report(w, &report),
-    });
+        Format::Junit => render::junit::report(w, &report),
+        Format::Markdown => render::markdown::report(w, &report),
+        Format::Prometheus => render::prometheus::report(w, &report, output::now_epoch()),
+        Format::Sarif => render::sarif::report(w, &report),
+    };
+    for extra in args.output_file.iter().filter(|o| o.format.is_some()) {
+        let format = extra.format.unwrap_or(args.output);
+        match output::emit(Some(&extra.path), |w| render(format, false, w)) {
+            Err(err) if output::is_broken_pipe(&err) => {}
+            other => other?,
+        }
+    }
+    let written = output::emit(main_file, |w| render(args.output, color, w));
     match written {
         // A reader that stopped early (`| head`) does not change what the audit found.
         Err(err) if output::is_broken_pipe(&err) => {}

@@ -162,6 +162,13 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// The report timestamp, UTC, second precision.
+/// Now, in seconds since the epoch.
+pub fn now_epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 pub fn now_rfc3339() -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     time::OffsetDateTime::now_utc()

@@ -775,3 +775,416 @@ fn for_gates_the_exit_code_on_one_operation() {
         .code(2)
         .stderr(predicate::str::contains("delete-cluster"));
 }
+
+/// The Python that has the validators (`scripts/test` installs them and sets this).
+fn python() -> String {
+    std::env::var("EKSDRIFT_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// Runs `script` in that Python with `input` on stdin; its stdout, or a panic naming the
+/// failure (a missing validator says to run `./scripts/test`).
+fn validate(script: &str, input: &[u8]) -> String {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(python())
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the format validators; run the tests with ./scripts/test");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "validator failed (run ./scripts/test, which installs them):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The seed case with a cluster name and region made of everything a format could trip on.
+fn hostile_bundle(dir: &Path) -> String {
+    copy_dir(&fixture("subnet-replaced"), dir);
+    let name = "x\"}\\ <img src=x onerror=alert(1)> | *[l](javascript:alert(1))* `# \u{1b}[31m\n";
+    let path = dir.join("describe-cluster.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    v["cluster"]["name"] = serde_json::Value::from(name);
+    fs::write(&path, v.to_string()).unwrap();
+    // ListClusters would not list the new name: this is a cluster that exists.
+    fs::remove_file(dir.join("list-clusters.json")).unwrap();
+    name.to_owned()
+}
+
+/// The JSON report of the same inputs, to compare a format's counts with.
+fn json_report(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = eksdrift()
+        .args(["audit", "-o", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn prometheus_output_parses_with_the_reference_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_bundle(dir.path());
+    let other = fixture("nodegroup-stack-unusable");
+    let inputs = [
+        std::ffi::OsStr::new("--from"),
+        dir.path().as_os_str(),
+        std::ffi::OsStr::new("--from"),
+        other.as_os_str(),
+    ];
+    let a = eksdrift()
+        .args(["audit", "-o", "prometheus"])
+        .args(inputs)
+        .assert()
+        .code(1);
+    let text = a.get_output().stdout.clone();
+    let parsed = validate(
+        r#"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        print(s.name, s.labels.get("cluster", ""), s.labels.get("code", ""), s.value, sep="\t")
+"#,
+        &text,
+    );
+    let rows: Vec<Vec<&str>> = parsed.lines().map(|l| l.split('\t').collect()).collect();
+    let findings: f64 = rows
+        .iter()
+        .filter(|r| r[0] == "eksdrift_findings")
+        .map(|r| r[3].parse::<f64>().unwrap())
+        .sum();
+    let json = json_report(&inputs);
+    let c = &json["summary"]["findings"];
+    let total =
+        c["error"].as_u64().unwrap() + c["warning"].as_u64().unwrap() + c["info"].as_u64().unwrap();
+    #[allow(clippy::cast_precision_loss)]
+    let total = total as f64;
+    assert!(total > 4.0);
+    assert!(
+        (findings - total).abs() < 0.5,
+        "{findings} != {total}: {parsed}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "eksdrift_findings" && r[1] == "prod" && r[2] == "EKD501"),
+        "{parsed}"
+    );
+    // The hostile name is one label value, with its control characters made visible.
+    let hostile: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|r| r[0] == "eksdrift_target_up" && r[1] != "prod")
+        .collect();
+    assert_eq!(hostile.len(), 1, "{parsed}");
+    assert!(hostile[0][1].contains("<img src=x") && !hostile[0][1].contains('\u{1b}'));
+}
+
+#[test]
+fn junit_output_loads_in_a_junit_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_bundle(dir.path());
+    let minimal = fixture("minimal");
+    let inputs = [
+        std::ffi::OsStr::new("--from"),
+        dir.path().as_os_str(),
+        std::ffi::OsStr::new("--from"),
+        minimal.as_os_str(),
+    ];
+    let a = eksdrift()
+        .args(["audit", "-o", "junit"])
+        .args(inputs)
+        .assert();
+    let parsed = validate(
+        r#"
+import sys
+from junitparser import JUnitXml
+xml = JUnitXml.fromstring(sys.stdin.read())
+for suite in xml:
+    print(suite.name, suite.tests, suite.failures, suite.errors, suite.skipped, sep="\t")
+"#,
+        &a.get_output().stdout,
+    );
+    let suites: Vec<Vec<&str>> = parsed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(suites.len(), 2, "{parsed}");
+    let json = json_report(&inputs);
+    let rules = drift_core::rules::ALL.len().to_string();
+    for (suite, target) in suites.iter().zip(json["targets"].as_array().unwrap()) {
+        // Every rule is a case; a rule with findings is one failure; not checked is skipped.
+        assert_eq!(suite[1], rules, "{parsed}");
+        let mut codes: Vec<&str> = target["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        codes.dedup();
+        assert_eq!(suite[2], codes.len().to_string(), "{parsed}");
+        assert_eq!(
+            suite[4],
+            target["coverage"]["not_checked"]
+                .as_array()
+                .unwrap()
+                .len()
+                .to_string(),
+            "{parsed}"
+        );
+    }
+    // The minimal bundle: what it cannot check is skipped, not passed.
+    assert!(
+        suites.iter().any(|s| s[4].parse::<usize>().unwrap() > 5),
+        "{parsed}"
+    );
+}
+
+#[test]
+fn markdown_output_cannot_inject_links_html_or_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    hostile_bundle(dir.path());
+    let a = eksdrift()
+        .args(["audit", "-o", "markdown", "--from"])
+        .arg(dir.path())
+        .assert();
+    let findings = json_report(&[std::ffi::OsStr::new("--from"), dir.path().as_os_str()])
+        ["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(findings > 0);
+    let parsed = validate(
+        r#"
+import sys
+from markdown_it import MarkdownIt
+md = MarkdownIt("commonmark").enable("table")
+tokens = md.parse(sys.stdin.read())
+def walk(ts):
+    for t in ts:
+        yield t
+        yield from walk(t.children or [])
+kinds = [t.type for t in walk(tokens)]
+print("tables", kinds.count("table_open"))
+print("rows", kinds.count("tr_open"))
+print("html", sum(1 for k in kinds if k.startswith("html")))
+print("links", kinds.count("link_open") + kinds.count("image"))
+print("emphasis", kinds.count("em_open") + kinds.count("strong_open") + kinds.count("code_inline"))
+"#,
+        &a.get_output().stdout,
+    );
+    // A summary table (header + 1 row) and the target's findings (header + a row each): no
+    // value opened a cell or a row of its own.
+    assert!(parsed.contains("tables 2\n"), "{parsed}");
+    assert!(
+        parsed.contains(&format!("rows {}\n", 3 + findings)),
+        "{parsed}"
+    );
+    assert!(parsed.contains("html 0\n"), "{parsed}");
+    assert!(parsed.contains("links 0\n"), "{parsed}");
+    assert!(parsed.contains("emphasis 0\n"), "{parsed}");
+}
+
+#[test]
+fn one_run_writes_several_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("drift.json");
+    let prom = dir.path().join("eksdrift.prom");
+    let a = eksdrift()
+        .args(["audit", "--color", "never", "--output-file"])
+        .arg(format!("json={}", json.display()))
+        .arg("--output-file")
+        .arg(format!("prometheus={}", prom.display()))
+        .arg("--from")
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(1);
+    // The table still goes to stdout.
+    let table = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(table.contains("EKD202"), "{table}");
+    let v: serde_json::Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+    assert!(
+        fs::read_to_string(&prom)
+            .unwrap()
+            .contains("eksdrift_findings{cluster=\"prod\",region=\"us-west-2\",severity=\"error\",code=\"EKD202\"} 2")
+    );
+    // Two destinations for the -o format is a usage error.
+    eksdrift()
+        .args([
+            "audit",
+            "--output-file",
+            "a.json",
+            "--output-file",
+            "b.json",
+            "--from",
+        ])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("may be given once"));
+}
+
+#[test]
+fn completions_and_the_man_page_are_well_formed() {
+    let a = eksdrift().args(["completions", "bash"]).assert().code(0);
+    let script = a.get_output().stdout.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("eksdrift.bash");
+    fs::write(&path, &script).unwrap();
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&script).contains("--output-file"));
+    for shell in ["zsh", "fish"] {
+        let a = eksdrift().args(["completions", shell]).assert().code(0);
+        assert!(String::from_utf8_lossy(&a.get_output().stdout).contains("audit"));
+    }
+    let a = eksdrift().arg("man").assert().code(0);
+    let roff = a.get_output().stdout.clone();
+    let page = dir.path().join("eksdrift.1");
+    fs::write(&page, &roff).unwrap();
+    let render = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&page)
+        .output()
+        .expect("groff renders the man page");
+    assert!(render.status.success());
+    assert!(
+        render.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    // rules -o markdown is docs/rules.md.
+    let a = eksdrift()
+        .args(["rules", "-o", "markdown"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        String::from_utf8_lossy(&a.get_output().stdout),
+        fs::read_to_string(fixture("../docs/rules.md")).unwrap()
+    );
+}
+
+#[test]
+fn a_fleet_table_starts_with_one_line_per_target() {
+    let a = eksdrift()
+        .args(["audit", "--color", "never", "--from"])
+        .arg(fixture(""))
+        .assert()
+        .code(1);
+    let table = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let first = table.lines().nth(1).unwrap();
+    assert!(
+        first.contains("CLUSTER") && first.contains("SOURCE"),
+        "{table}"
+    );
+    let summary: Vec<&str> = table
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.contains("fixtures/"))
+        .collect();
+    let bundles = fs::read_dir(fixture(""))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(summary.len(), bundles, "{table}");
+    for line in table.lines().take_while(|l| !l.is_empty()) {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+}
+
+/// The published SARIF schema's `language` patterns hold a stray `]` that strict regex engines
+/// (Rust's among them) reject as a pattern; escaped, as ECMAScript reads it.
+fn escape_stray_bracket(v: &mut serde_json::Value, fixed: &mut usize) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if k == "pattern" && v == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" {
+                    *v = serde_json::Value::from("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}\\]?$");
+                    *fixed += 1;
+                } else {
+                    escape_stray_bracket(v, fixed);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                escape_stray_bracket(v, fixed);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut schema = schema;
+    let mut fixed = 0;
+    escape_stray_bracket(&mut schema, &mut fixed);
+    assert!(fixed >= 1);
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    hostile_bundle(dir.path());
+    let mut seen_results = 0;
+    for inputs in [
+        vec![fixture("subnet-replaced")],
+        vec![fixture("clean")],
+        vec![dir.path().to_owned(), fixture("nodegroup-stack-unusable")],
+    ] {
+        let mut cmd = eksdrift();
+        cmd.args(["audit", "-o", "sarif"]);
+        for i in &inputs {
+            cmd.arg("--from").arg(i);
+        }
+        let a = cmd.assert();
+        let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let run = &doc["runs"][0];
+        assert_eq!(
+            run["tool"]["driver"]["rules"].as_array().unwrap().len(),
+            drift_core::rules::ALL.len()
+        );
+        for r in run["results"].as_array().unwrap() {
+            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(run["tool"]["driver"]["rules"][i]["id"], r["ruleId"]);
+            seen_results += 1;
+        }
+    }
+    assert!(seen_results > 5);
+    // The same drift has the same fingerprint in another run.
+    let run = || {
+        let a = eksdrift()
+            .args(["audit", "-o", "sarif", "--from"])
+            .arg(fixture("subnet-replaced"))
+            .assert();
+        let doc: serde_json::Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+        doc["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["partialFingerprints"]["eksdriftFinding/v1"].clone())
+            .collect::<Vec<_>>()
+    };
+    let first = run();
+    assert_eq!(first, run());
+    let mut distinct = first.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), first.len(), "one fingerprint per finding");
+}

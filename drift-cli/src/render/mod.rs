@@ -1,4 +1,8 @@
 //! Renderers: write to any `Write`, never print directly.
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod prometheus;
+pub mod sarif;
 pub mod table;

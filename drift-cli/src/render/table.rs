@@ -93,6 +93,9 @@ pub fn report(
             op.as_str()
         )?;
     }
+    if report.targets.len() > FLEET {
+        write_fleet(w, report)?;
+    }
     for (i, target) in report.targets.iter().enumerate() {
         if i > 0 {
             writeln!(w)?;
@@ -109,6 +112,51 @@ pub fn report(
         s.failed,
         counts(s.findings.error, s.findings.warning, s.findings.info)
     )
+}
+
+/// More targets than this, and the report starts with one line per target.
+const FLEET: usize = 5;
+
+/// The fleet at a glance: one row per target, before the details.
+fn write_fleet(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .apply_modifier(UTF8_ROUND_CORNERS)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(100);
+    // Offline, several bundles may hold the same cluster: the bundle tells them apart.
+    let offline = report.targets.iter().any(|t| t.source != "live");
+    let mut header = vec!["CLUSTER", "REGION"];
+    if offline {
+        header.push("SOURCE");
+    }
+    header.extend(["STATUS", "ERRORS", "WARNINGS", "INFO", "NOT CHECKED"]);
+    table.set_header(header);
+    for t in &report.targets {
+        let c = t.counts();
+        let status = if t.status == TargetStatus::Audited {
+            "audited".to_owned()
+        } else {
+            format!(
+                "failed ({})",
+                t.error.as_ref().map_or("?", |e| e.kind.as_str())
+            )
+        };
+        let mut row = vec![safe(&t.cluster), safe(t.region.as_deref().unwrap_or(""))];
+        if offline {
+            row.push(safe(&t.source));
+        }
+        row.extend([
+            status,
+            c.error.to_string(),
+            c.warning.to_string(),
+            c.info.to_string(),
+            t.coverage.not_checked.len().to_string(),
+        ]);
+        table.add_row(row);
+    }
+    writeln!(w, "{table}\n")
 }
 
 fn write_target(

@@ -1,0 +1,122 @@
+//! `-o junit`: JUnit XML for Jenkins and GitLab. A test suite per target, a test case per rule
+//! checked (a failure per finding), skipped per rule not checked, an error for a target that
+//! could not be audited. Every value is XML-escaped after control characters are made visible
+//! (XML 1.0 cannot hold most of them at all).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use drift_core::report::{Report, TargetReport, TargetStatus};
+use drift_core::rules::ALL;
+use drift_core::text::inline;
+
+fn xml(value: &str) -> String {
+    let visible = inline(value);
+    let mut out = String::with_capacity(visible.len());
+    for c in visible.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn suite(out: &mut String, t: &TargetReport) {
+    let name = format!("{} ({})", t.cluster, t.region.as_deref().unwrap_or("?"));
+    let class = format!("eksdrift.{}", t.cluster);
+    if t.status == TargetStatus::Failed {
+        let message = t.error.as_ref().map_or("", |e| e.message.as_str());
+        let kind = t.error.as_ref().map_or("failed", |e| e.kind.as_str());
+        let _ = write!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase classname=\"{}\" name=\"audit\">\n      <error type=\"{}\" message=\"{}\"/>\n    </testcase>\n  </testsuite>\n",
+            xml(&name),
+            xml(&class),
+            xml(kind),
+            xml(message)
+        );
+        return;
+    }
+    let checked = &t.coverage.checked;
+    let skipped = &t.coverage.not_checked;
+    let failing = ALL
+        .iter()
+        .filter(|r| t.findings.iter().any(|f| f.code == r.code))
+        .count();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failing}\" errors=\"0\" skipped=\"{}\">",
+        xml(&name),
+        checked.len() + skipped.len(),
+        skipped.len()
+    );
+    for rule in ALL {
+        let case = format!("{} {}", rule.code, rule.slug);
+        if let Some(n) = skipped.iter().find(|n| n.rule == rule.slug) {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                xml(&class),
+                xml(&case),
+                xml(&n.reason)
+            );
+            continue;
+        }
+        if !checked.iter().any(|c| c == rule.slug) {
+            continue;
+        }
+        let findings: Vec<_> = t.findings.iter().filter(|f| f.code == rule.code).collect();
+        if findings.is_empty() {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\"/>",
+                xml(&class),
+                xml(&case)
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\">",
+            xml(&class),
+            xml(&case)
+        );
+        // JUnit holds one failure per case: the first finding's message, every finding listed.
+        let body: Vec<String> = findings
+            .iter()
+            .map(|f| format!("[{}] {}: {}", f.severity, f.resource.id, f.message))
+            .collect();
+        let _ = write!(
+            out,
+            "      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+            findings[0].severity,
+            xml(&findings[0].message),
+            xml(&body.join("\n"))
+        );
+    }
+    out.push_str("  </testsuite>\n");
+}
+
+pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let c = &report.summary.findings;
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"eksdrift\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+        report
+            .targets
+            .iter()
+            .map(|t| (t.coverage.checked.len() + t.coverage.not_checked.len()).max(1))
+            .sum::<usize>(),
+        c.error + c.warning + c.info,
+        report.summary.failed
+    );
+    for t in &report.targets {
+        suite(&mut out, t);
+    }
+    out.push_str("</testsuites>\n");
+    w.write_all(out.as_bytes())
+}

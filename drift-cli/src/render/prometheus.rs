@@ -1,0 +1,105 @@
+//! `-o prometheus`: the Prometheus text exposition format, for node_exporter's textfile
+//! collector. Every label value comes from AWS or a bundle: it is escaped as the format says
+//! (`\\`, `"`, line feed) after control characters are made visible, so no value can end a
+//! line or a label.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use drift_core::report::{Report, TargetStatus};
+use drift_core::text::inline;
+
+/// A label value as the exposition format wants it.
+fn label(value: &str) -> String {
+    let visible = inline(value);
+    let mut out = String::with_capacity(visible.len());
+    for c in visible.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn target_labels(cluster: &str, region: Option<&str>) -> String {
+    format!(
+        "cluster=\"{}\",region=\"{}\"",
+        label(cluster),
+        label(region.unwrap_or(""))
+    )
+}
+
+/// `now`: the run's time in seconds since the epoch.
+pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_findings Findings of the last run, by target, severity and rule code.\n# TYPE eksdrift_findings gauge"
+    );
+    for t in &report.targets {
+        let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for f in &t.findings {
+            *counts
+                .entry((f.severity.as_str(), f.code.as_str()))
+                .or_default() += 1;
+        }
+        for ((severity, code), n) in counts {
+            let _ = writeln!(
+                out,
+                "eksdrift_findings{{{},severity=\"{severity}\",code=\"{}\"}} {n}",
+                target_labels(&t.cluster, t.region.as_deref()),
+                label(code)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_target_up 1 when the target was audited, 0 when it could not be.\n# TYPE eksdrift_target_up gauge"
+    );
+    for t in &report.targets {
+        let up = u8::from(t.status == TargetStatus::Audited);
+        let _ = writeln!(
+            out,
+            "eksdrift_target_up{{{}}} {up}",
+            target_labels(&t.cluster, t.region.as_deref())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_rules_not_checked Rules a target's inputs did not allow to check.\n# TYPE eksdrift_rules_not_checked gauge"
+    );
+    for t in &report.targets {
+        let _ = writeln!(
+            out,
+            "eksdrift_rules_not_checked{{{}}} {}",
+            target_labels(&t.cluster, t.region.as_deref()),
+            t.coverage.not_checked.len()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_api_calls AWS calls of the last run, by operation.\n# TYPE eksdrift_api_calls gauge"
+    );
+    for (operation, n) in &report.stats.api_calls {
+        let _ = writeln!(
+            out,
+            "eksdrift_api_calls{{operation=\"{}\"}} {n}",
+            label(operation)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_last_run_timestamp_seconds When the last run ended.\n# TYPE eksdrift_last_run_timestamp_seconds gauge\neksdrift_last_run_timestamp_seconds {now:.3}"
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = report.stats.elapsed_ms as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_run_duration_seconds How long the last run took.\n# TYPE eksdrift_run_duration_seconds gauge\neksdrift_run_duration_seconds {seconds:.3}"
+    );
+    w.write_all(out.as_bytes())
+}

@@ -1,0 +1,149 @@
+//! `-o sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF consumers. The rule
+//! catalogue is `tool.driver.rules` (id = code, name = slug, help from the rule's docs); each
+//! finding is a result with a level from its severity, logical locations for the region,
+//! cluster, stack and resource, and a fingerprint that stays the same across runs for the same
+//! drift (rule, region, cluster, resource), so code scanning tracks it.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use drift_core::report::{Finding, Report, Severity, TargetReport, TargetStatus};
+use drift_core::rules::ALL;
+use drift_core::text::write_json_safe;
+use serde_json::{Value, json};
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// FNV-1a, hex: stable across runs, platforms and versions.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0u8]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A value as one URI path segment: everything but RFC 3986's unreserved characters
+/// percent-encoded.
+fn uri_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+fn result(t: &TargetReport, f: &Finding) -> Value {
+    let region = t.region.as_deref().unwrap_or("unknown-region");
+    let index = ALL.iter().position(|r| r.code == f.code);
+    let mut logical = vec![
+        json!({"name": region, "kind": "namespace", "fullyQualifiedName": region}),
+        json!({"name": t.cluster, "kind": "module",
+               "fullyQualifiedName": format!("{region}/{}", t.cluster)}),
+    ];
+    if let Some(stack) = &t.stack {
+        logical.push(json!({"name": stack.name, "kind": "object",
+            "fullyQualifiedName": format!("{region}/{}/{}", t.cluster, stack.name)}));
+    }
+    logical.push(json!({"name": f.resource.id, "kind": "resource",
+        "fullyQualifiedName": format!("{region}/{}/{}", t.cluster, f.resource.id)}));
+    let breaks: Vec<&str> = f.breaks.iter().map(|o| o.as_str()).collect();
+    let mut r = json!({
+        "ruleId": f.code,
+        "level": level(f.severity),
+        "message": {"text": format!("{} — {}", f.message, f.impact)},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {
+                "uri": format!("eksdrift/{}/{}", uri_segment(region), uri_segment(&t.cluster)),
+            }},
+            "logicalLocations": logical,
+        }],
+        "partialFingerprints": {
+            "eksdriftFinding/v1": fingerprint(&[&f.code, region, &t.cluster, &f.resource.id]),
+        },
+        "properties": {
+            "cluster": t.cluster,
+            "region": region,
+            "source": t.source,
+            "resourceType": f.resource.kind,
+            "breaks": breaks,
+            "remediation": f.remediation.summary,
+        },
+    });
+    if let Some(i) = index {
+        r["ruleIndex"] = json!(i);
+    }
+    r
+}
+
+pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let rules: Vec<Value> = ALL
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.slug,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.summary},
+                "help": {"text": r.doc(), "markdown": r.doc()},
+                "defaultConfiguration": {"level": level(r.severity)},
+                "properties": {
+                    "breaks": r.breaks.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+                },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .targets
+        .iter()
+        .flat_map(|t| t.findings.iter().map(move |f| result(t, f)))
+        .collect();
+    // A target that could not be audited is a notification, not a result: it found nothing.
+    let notifications: Vec<Value> = report
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Failed)
+        .map(|t| {
+            json!({
+                "level": "error",
+                "message": {"text": format!(
+                    "{} in {}: {}",
+                    t.cluster,
+                    t.region.as_deref().unwrap_or("?"),
+                    t.error.as_ref().map_or("", |e| e.message.as_str())
+                )},
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": report.tool.name,
+                "version": report.tool.version,
+                "informationUri": "https://github.com/eksdrift/eksdrift",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.summary.failed == 0,
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }],
+    });
+    write_json_safe(&mut *w, &doc)?;
+    writeln!(w)
+}
