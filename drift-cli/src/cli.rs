@@ -134,6 +134,16 @@ pub struct AuditArgs {
     #[arg(long = "for", value_name = "OPERATION", value_parser = operation)]
     pub for_operation: Option<drift_core::report::Operation>,
 
+    /// Suppressions file (default: eksdrift.toml in the working folder, when it exists):
+    /// `[[suppress]]` entries with `code` or `rule`, optional `cluster`/`region`/`resource`
+    /// globs and `account`, a required `reason` and an `expires` date
+    #[arg(long, value_name = "PATH", conflicts_with = "no_suppress")]
+    pub config: Option<PathBuf>,
+
+    /// Apply no suppressions: report every finding as if no eksdrift.toml existed
+    #[arg(long)]
+    pub no_suppress: bool,
+
     /// Colour in the table (NO_COLOR is honoured under auto)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,

@@ -1,6 +1,7 @@
 //! `eksdrift`: parse, run, map the outcome to the contracted exit code.
 
 mod cli;
+mod config;
 #[cfg(feature = "aws")]
 mod live;
 mod offline;
@@ -128,6 +129,14 @@ fn audit(args: &AuditArgs) -> Result<u8> {
             drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
         )
     };
+    let mut report = report;
+    if !args.no_suppress {
+        let suppressions = config::load(args.config.as_deref())?;
+        if !suppressions.is_empty() {
+            drift_core::suppress::apply(&mut report, &suppressions, &config::today(), None);
+        }
+    }
+    let report = report;
     // The -o format goes to stdout, or to the one bare --output-file; FORMAT=PATH adds files.
     let bare: Vec<&cli::OutputFile> = args
         .output_file
@@ -194,6 +203,7 @@ fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>) -> u8 {
         .targets
         .iter()
         .flat_map(|t| &t.findings)
+        .filter(|f| f.suppressed.is_none())
         .filter(|f| gate.is_none_or(|op| f.breaks.contains(&op)));
     if counted.into_iter().any(|f| f.severity >= threshold) {
         FINDINGS

@@ -80,7 +80,7 @@ fn seed_case_json_is_one_document_with_the_contract_fields() {
         .code(1)
         .stderr("");
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.1");
+    assert_eq!(v["schema_version"], "1.2");
     assert_eq!(v["tool"]["name"], "eksdrift");
     assert_eq!(v["summary"]["findings"]["error"], 2);
     assert_eq!(v["summary"]["audited"], 1);
@@ -108,7 +108,10 @@ fn clean_cluster_exits_0() {
         .code(0)
         .stdout(predicate::str::contains(format!(
             "prod: no drift found ({} rules checked)",
-            drift_core::rules::ALL.len()
+            drift_core::rules::ALL
+                .iter()
+                .filter(|r| !r.is_tool())
+                .count()
         )));
 }
 
@@ -751,7 +754,7 @@ fn for_gates_the_exit_code_on_one_operation() {
         .assert()
         .code(0);
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.1");
+    assert_eq!(v["schema_version"], "1.2");
     let findings = v["targets"][0]["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 3);
     assert_eq!(
@@ -912,7 +915,12 @@ for suite in xml:
     let suites: Vec<Vec<&str>> = parsed.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(suites.len(), 2, "{parsed}");
     let json = json_report(&inputs);
-    let rules = drift_core::rules::ALL.len().to_string();
+    // Every rule that runs on a cluster (the tool's own EKD0xx come from suppressions).
+    let rules = drift_core::rules::ALL
+        .iter()
+        .filter(|r| !r.is_tool())
+        .count()
+        .to_string();
     for (suite, target) in suites.iter().zip(json["targets"].as_array().unwrap()) {
         // Every rule is a case; a rule with findings is one failure; not checked is skipped.
         assert_eq!(suite[1], rules, "{parsed}");
@@ -1187,4 +1195,145 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let mut distinct = first.clone();
     distinct.dedup();
     assert_eq!(distinct.len(), first.len(), "one fingerprint per finding");
+}
+
+/// `eksdrift.toml` in a fresh working folder, and eksdrift run there on the seed case.
+fn with_config(toml: &str, extra: &[&str]) -> (Assert, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("eksdrift.toml"), toml).unwrap();
+    let a = eksdrift()
+        .current_dir(dir.path())
+        .args(["audit", "--from"])
+        .arg(fixture("subnet-replaced"))
+        .args(if extra.contains(&"-o") {
+            &[][..]
+        } else {
+            &["-o", "json"][..]
+        })
+        .args(extra)
+        .assert();
+    (a, dir)
+}
+
+#[test]
+fn suppressions_accept_findings_until_they_expire() {
+    // The two EKD202 findings accepted until a future date, EKD205 without a date: nothing of
+    // error severity is left, so the exit code is 0, and everything is still in the report.
+    let toml = r#"
+[[suppress]]
+code = "EKD202"
+cluster = "pro?"
+reason = "old private subnets retired in CHG-1234"
+expires = 2999-12-31
+
+[[suppress]]
+rule = "control-plane-subnets-changed"
+resource = "prod"
+reason = "subnets replaced on purpose"
+"#;
+    let (a, _dir) = with_config(toml, &[]);
+    let a = a.code(0);
+    let v = json(&a);
+    let t = &v["targets"][0];
+    let findings = t["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 3, "{t}");
+    assert!(findings.iter().all(|f| f["suppressed"].is_object()), "{t}");
+    let f = findings.iter().find(|f| f["code"] == "EKD202").unwrap();
+    assert_eq!(
+        f["suppressed"]["reason"],
+        "old private subnets retired in CHG-1234"
+    );
+    assert_eq!(f["suppressed"]["expires"], "2999-12-31");
+    assert_eq!(f["suppressed"]["source"], "eksdrift.toml:2");
+    assert_eq!(v["summary"]["suppressed"], 3);
+    assert_eq!(
+        v["summary"]["findings"],
+        serde_json::json!({"error": 0, "warning": 0, "info": 0})
+    );
+    // --no-suppress shows everything as if there were no file.
+    let (a, _dir) = with_config(toml, &["--no-suppress"]);
+    let v = json(&a.code(1));
+    assert_eq!(v["summary"]["suppressed"], 0);
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+    // The table lists what was accepted, with where and until when.
+    let (a, _dir) = with_config(toml, &["-o", "table"]);
+    let table = String::from_utf8(a.code(0).get_output().stdout.clone()).unwrap();
+    assert!(
+        table.contains("suppressed: error EKD202 subnet-0aa2000000000000a — old private subnets retired in CHG-1234 (eksdrift.toml:2, until 2999-12-31)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn an_expired_suppression_stops_applying_and_says_so() {
+    let toml = r#"
+[[suppress]]
+code = "EKD202"
+reason = "until the migration"
+expires = "2020-01-31"
+
+[[suppress]]
+code = "EKD301"
+reason = "nothing matches this"
+"#;
+    let (a, _dir) = with_config(toml, &[]);
+    let v = json(&a.code(1));
+    let findings = v["targets"][0]["findings"].as_array().unwrap();
+    // EKD202 counts again; EKD001 (warning) says the suppression expired, EKD002 (info) that
+    // the other matched nothing.
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f["code"] == "EKD202")
+            .all(|f| f["suppressed"].is_null())
+    );
+    let expired = findings.iter().find(|f| f["code"] == "EKD001").unwrap();
+    assert_eq!(expired["severity"], "warning");
+    assert!(
+        expired["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired on 2020-01-31")
+    );
+    assert_eq!(expired["resource"]["id"], "eksdrift.toml:2");
+    let unused = findings.iter().find(|f| f["code"] == "EKD002").unwrap();
+    assert_eq!(unused["severity"], "info");
+    assert_eq!(unused["resource"]["id"], "eksdrift.toml:7");
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+}
+
+#[test]
+fn a_bad_suppressions_file_is_a_usage_error_naming_the_line() {
+    for (toml, expected) in [
+        (
+            "[[suppress]]\ncode = \"EKD202\"\n",
+            "eksdrift.toml:1: a suppression needs a `reason`",
+        ),
+        (
+            "[[suppress]]\ncode = \"EKD202\"\nreason = \"x\"\nexpires = \"2027-02-30\"\n",
+            "eksdrift.toml:1: `expires` must be a date, YYYY-MM-DD (got 2027-02-30)",
+        ),
+        (
+            "\n\n[[suppress]]\ncode = \"EKD202\"\nreason = \"x\"\nuntil = 2027-01-01\n",
+            "eksdrift.toml:6",
+        ),
+        (
+            "[[suppress]]\ncode = \"EKD999\"\nreason = \"x\"\n",
+            "no rule \"EKD999\"",
+        ),
+        (
+            "[[suppress]]\nreason = \"x\"\n",
+            "with `code = \"EKD…\"` or `rule = \"slug\"`",
+        ),
+    ] {
+        let (a, _dir) = with_config(toml, &[]);
+        a.code(2).stderr(predicate::str::contains(expected));
+    }
+    // An explicit --config that does not exist is an error too.
+    eksdrift()
+        .args(["audit", "--config", "/nonexistent/eksdrift.toml", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/eksdrift.toml"));
 }

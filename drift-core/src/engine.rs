@@ -12,7 +12,7 @@ pub fn audit(snapshot: &Snapshot) -> TargetReport {
     let mut findings = Vec::new();
     let mut coverage = Coverage::default();
     let leftover = snapshot.cluster_missing();
-    for rule in ALL {
+    for rule in ALL.iter().filter(|r| !r.is_tool()) {
         if leftover && !rule.leftover_stacks {
             coverage.not_checked.push(NotChecked {
                 rule: rule.slug.to_owned(),

@@ -37,6 +37,7 @@ pub mod readonly;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
+pub mod suppress;
 pub mod text;
 
 pub use engine::audit;

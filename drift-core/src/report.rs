@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::snapshot::{Cluster, Stack};
 
 /// Version of the JSON report layout: minor = additive, major = breaking.
-pub const SCHEMA_VERSION: &str = "1.1";
+pub const SCHEMA_VERSION: &str = "1.2";
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -91,8 +91,12 @@ pub struct Summary {
     pub audited: usize,
     /// Targets that could not be audited.
     pub failed: usize,
-    /// Findings by severity.
+    /// Findings by severity, suppressed ones left out.
     pub findings: SeverityCounts,
+    /// Findings a suppression accepted (schema 1.2): in the report, out of the counts and the
+    /// exit code.
+    #[serde(default)]
+    pub suppressed: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,7 +218,7 @@ impl TargetReport {
     #[must_use]
     pub fn counts(&self) -> SeverityCounts {
         let mut c = SeverityCounts::default();
-        for f in &self.findings {
+        for f in self.findings.iter().filter(|f| f.suppressed.is_none()) {
             c.add(f.severity);
         }
         c
@@ -405,6 +409,36 @@ pub struct Finding {
     /// sets the exit code from the findings that name OP.
     #[serde(default)]
     pub breaks: Vec<Operation>,
+    /// The suppression that accepted this finding (schema 1.2); such a finding stays in the
+    /// report but counts toward neither the severity counts nor the exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
+}
+
+/// The suppression that accepted a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Suppressed {
+    /// Why the finding is accepted, as the suppression says.
+    pub reason: String,
+    /// The day the suppression stops applying (`YYYY-MM-DD`), if it has one.
+    pub expires: Option<String>,
+    /// Where the suppression is written: `FILE:LINE`.
+    pub source: String,
+}
+
+impl Suppressed {
+    /// A suppression record.
+    #[must_use]
+    pub fn new(reason: String, expires: Option<String>, source: String) -> Self {
+        Suppressed {
+            reason,
+            expires,
+            source,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -466,17 +500,7 @@ impl Report {
     /// Assembles the document from target reports; the caller supplies the clock and stats.
     #[must_use]
     pub fn new(targets: Vec<TargetReport>, generated_at: String, stats: Stats) -> Self {
-        let mut findings = SeverityCounts::default();
-        let mut audited = 0;
-        for t in &targets {
-            if t.status == TargetStatus::Audited {
-                audited += 1;
-            }
-            for f in &t.findings {
-                findings.add(f.severity);
-            }
-        }
-        Report {
+        let mut report = Report {
             schema_version: SCHEMA_VERSION.to_owned(),
             tool: Tool {
                 name: "eksdrift".to_owned(),
@@ -484,23 +508,52 @@ impl Report {
             },
             generated_at,
             summary: Summary {
-                targets: targets.len(),
-                audited,
-                failed: targets.len() - audited,
-                findings,
+                targets: 0,
+                audited: 0,
+                failed: 0,
+                findings: SeverityCounts::default(),
+                suppressed: 0,
             },
             targets,
             stats,
-        }
+        };
+        report.recount();
+        report
     }
 
-    /// True when any finding is at or above `threshold`.
+    /// Computes the summary again from the targets (after suppressions were applied).
+    pub fn recount(&mut self) {
+        let mut findings = SeverityCounts::default();
+        let mut audited = 0;
+        let mut suppressed = 0;
+        for t in &self.targets {
+            if t.status == TargetStatus::Audited {
+                audited += 1;
+            }
+            for f in &t.findings {
+                if f.suppressed.is_some() {
+                    suppressed += 1;
+                } else {
+                    findings.add(f.severity);
+                }
+            }
+        }
+        self.summary = Summary {
+            targets: self.targets.len(),
+            audited,
+            failed: self.targets.len() - audited,
+            findings,
+            suppressed,
+        };
+    }
+
+    /// True when any finding that no suppression accepted is at or above `threshold`.
     #[must_use]
     pub fn has_finding_at_or_above(&self, threshold: Severity) -> bool {
         self.targets
             .iter()
             .flat_map(|t| &t.findings)
-            .any(|f| f.severity >= threshold)
+            .any(|f| f.suppressed.is_none() && f.severity >= threshold)
     }
 
     /// The JSON Schema of this document, as committed in `docs/report.schema.json` (feature

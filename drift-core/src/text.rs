@@ -158,9 +158,52 @@ pub fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// `pattern` with `*` (any run) and `?` (one character) matches all of `value`. Linear in
+/// the lengths (the classic backtrack-to-the-last-star walk): patterns from AWS policies are
+/// untrusted, and a recursive match is exponential in the stars.
+#[must_use]
+pub fn glob_match(pattern: &str, value: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let v: Vec<char> = value.chars().collect();
+    let (mut pi, mut vi) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == v[vi])) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, vi));
+            pi += 1;
+        } else if let Some((sp, sv)) = star {
+            pi = sp + 1;
+            vi = sv + 1;
+            star = Some((sp, sv + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_match_like_iam_and_stay_linear() {
+        assert!(glob_match(
+            "system:serviceaccount:kube-system:*",
+            "system:serviceaccount:kube-system:aws-node"
+        ));
+        assert!(glob_match("prod-?", "prod-a"));
+        assert!(!glob_match("prod-?", "prod-ab"));
+        assert!(glob_match("*", ""));
+        assert!(!glob_match("a*b", "acd"));
+        assert!(glob_match("*a*b*c", "xxaxxbxxc"));
+        // A pattern built to make a recursive matcher take forever.
+        let pattern = "*a".repeat(200) + "b";
+        assert!(!glob_match(&pattern, &"a".repeat(5000)));
+    }
 
     #[test]
     fn escapes_reach_the_screen_escaped() {

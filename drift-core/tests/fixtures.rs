@@ -69,7 +69,8 @@ fn every_fixture_matches_its_snapshot() {
 
 #[test]
 fn every_rule_has_a_fixture_that_makes_it_fire() {
-    for rule in ALL {
+    // The tool's own findings (EKD0xx) come from suppressions: the CLI tests fire them.
+    for rule in ALL.iter().filter(|r| !r.is_tool()) {
         let dir = root().join("fixtures").join(rule.slug);
         assert!(dir.is_dir(), "fixtures/{} is missing", rule.slug);
         let report = audit_fixture(rule.slug);
@@ -93,7 +94,10 @@ fn clean_fixtures_stay_clean_and_fully_checked() {
             "{name}: {:#?}",
             report.coverage.not_checked
         );
-        assert_eq!(report.coverage.checked.len(), ALL.len());
+        assert_eq!(
+            report.coverage.checked.len(),
+            ALL.iter().filter(|r| !r.is_tool()).count()
+        );
         assert_eq!(report.stack.unwrap().name, "eksctl-prod-cluster");
     }
 }

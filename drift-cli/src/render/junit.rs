@@ -44,22 +44,19 @@ fn suite(out: &mut String, t: &TargetReport) {
     }
     let checked = &t.coverage.checked;
     let skipped = &t.coverage.not_checked;
-    let failing = ALL
-        .iter()
-        .filter(|r| t.findings.iter().any(|f| f.code == r.code))
-        .count();
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failing}\" errors=\"0\" skipped=\"{}\">",
-        xml(&name),
-        checked.len() + skipped.len(),
-        skipped.len()
-    );
+    let mut cases = String::new();
+    let (mut tests, mut failing) = (0, 0);
     for rule in ALL {
         let case = format!("{} {}", rule.code, rule.slug);
+        let findings: Vec<_> = t
+            .findings
+            .iter()
+            .filter(|f| f.code == rule.code && f.suppressed.is_none())
+            .collect();
         if let Some(n) = skipped.iter().find(|n| n.rule == rule.slug) {
+            tests += 1;
             let _ = write!(
-                out,
+                cases,
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
                 xml(&class),
                 xml(&case),
@@ -67,50 +64,50 @@ fn suite(out: &mut String, t: &TargetReport) {
             );
             continue;
         }
-        if !checked.iter().any(|c| c == rule.slug) {
+        // The tool's own rules (suppressions) are cases only when they have something to say.
+        if !checked.iter().any(|c| c == rule.slug) && findings.is_empty() {
             continue;
         }
-        let findings: Vec<_> = t.findings.iter().filter(|f| f.code == rule.code).collect();
+        tests += 1;
         if findings.is_empty() {
             let _ = writeln!(
-                out,
+                cases,
                 "    <testcase classname=\"{}\" name=\"{}\"/>",
                 xml(&class),
                 xml(&case)
             );
             continue;
         }
-        let _ = writeln!(
-            out,
-            "    <testcase classname=\"{}\" name=\"{}\">",
-            xml(&class),
-            xml(&case)
-        );
+        failing += 1;
         // JUnit holds one failure per case: the first finding's message, every finding listed.
         let body: Vec<String> = findings
             .iter()
             .map(|f| format!("[{}] {}: {}", f.severity, f.resource.id, f.message))
             .collect();
         let _ = write!(
-            out,
-            "      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+            cases,
+            "    <testcase classname=\"{}\" name=\"{}\">\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>\n",
+            xml(&class),
+            xml(&case),
             findings[0].severity,
             xml(&findings[0].message),
             xml(&body.join("\n"))
         );
     }
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failing}\" errors=\"0\" skipped=\"{}\">",
+        xml(&name),
+        skipped.len()
+    );
+    out.push_str(&cases);
     out.push_str("  </testsuite>\n");
 }
 
 pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     let c = &report.summary.findings;
     let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"eksdrift\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
-        report
-            .targets
-            .iter()
-            .map(|t| (t.coverage.checked.len() + t.coverage.not_checked.len()).max(1))
-            .sum::<usize>(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"eksdrift\" failures=\"{}\" errors=\"{}\">\n",
         c.error + c.warning + c.info,
         report.summary.failed
     );

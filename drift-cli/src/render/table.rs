@@ -195,10 +195,16 @@ fn write_target(
         None => writeln!(w, "no eksctl cluster stack")?,
     }
 
-    if !t.findings.is_empty() {
+    let open: Vec<Finding> = t
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .cloned()
+        .collect();
+    if !open.is_empty() {
         // The findings that break the gated operation first (a stable sort keeps the rest in
         // report order).
-        let mut findings: Vec<&Finding> = t.findings.iter().collect();
+        let mut findings: Vec<&Finding> = open.iter().collect();
         if let Some(op) = gate {
             findings.sort_by_key(|f| !f.breaks.contains(&op));
         }
@@ -218,7 +224,25 @@ fn write_target(
             ]);
         }
         writeln!(w, "{table}")?;
-        write_fixes(w, &t.findings)?;
+        write_fixes(w, &open)?;
+    }
+    // Accepted findings stay visible, one line each, with who accepted them and until when.
+    for f in &t.findings {
+        if let Some(s) = &f.suppressed {
+            writeln!(
+                w,
+                "suppressed: {} {} {} — {} ({}{})",
+                f.severity,
+                f.code,
+                safe(&f.resource.id),
+                safe(&s.reason),
+                safe(&s.source),
+                s.expires
+                    .as_deref()
+                    .map(|e| format!(", until {}", safe(e)))
+                    .unwrap_or_default()
+            )?;
+        }
     }
     // Rules skipped for the same reason share one line (a cluster that no longer exists
     // skips most of them).
@@ -233,7 +257,7 @@ fn write_target(
         writeln!(w, "not checked: {} ({})", rules.join(", "), safe(reason))?;
     }
     let c = t.counts();
-    if t.findings.is_empty() {
+    if open.is_empty() {
         writeln!(
             w,
             "{}: no drift found ({} rules checked)",

@@ -49,20 +49,9 @@ fn strings(v: &Value) -> Vec<&str> {
 /// `pattern` (with IAM's `*` and `?` wildcards when `like`) matches `value`.
 fn matches(pattern: &str, value: &str, like: bool) -> bool {
     if like {
-        glob(pattern.as_bytes(), value.as_bytes())
+        crate::text::glob_match(pattern, value)
     } else {
         pattern == value
-    }
-}
-
-/// IAM's `*`/`?` wildcard match.
-fn glob(p: &[u8], v: &[u8]) -> bool {
-    match (p.first(), v.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], v) || (!v.is_empty() && glob(p, &v[1..])),
-        (Some(b'?'), Some(_)) => glob(&p[1..], &v[1..]),
-        (Some(a), Some(b)) if a == b => glob(&p[1..], &v[1..]),
-        _ => false,
     }
 }
 
