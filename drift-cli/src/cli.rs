@@ -86,9 +86,30 @@ pub struct LiveArgs {
     #[arg(short = 'r', long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
 
-    /// Named profile from the AWS config files
-    #[arg(short = 'p', long, value_name = "NAME")]
-    pub profile: Option<String>,
+    /// Named profile from the AWS config files (repeatable: each profile's account is audited)
+    #[arg(short = 'p', long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// Audit other accounts through this role: assumes arn:aws:iam::ACCOUNT:role/NAME for each
+    /// --account with sts:AssumeRole (which issues credentials and changes nothing)
+    #[arg(long, value_name = "NAME", requires = "accounts")]
+    pub assume_role: Option<String>,
+
+    /// Account to audit through --assume-role (repeatable)
+    #[arg(long = "account", value_name = "ID", requires = "assume_role", value_parser = account_id)]
+    pub accounts: Vec<String>,
+
+    /// Role to assume before reading (repeatable: one audited account each)
+    #[arg(long = "role-arn", value_name = "ARN")]
+    pub role_arns: Vec<String>,
+
+    /// External ID the assumed roles' trust policies ask for
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// Session name of the assumed roles (CloudTrail shows it)
+    #[arg(long, value_name = "NAME", default_value = "eksdrift")]
+    pub session_name: String,
 
     /// Clusters described at once per region
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -110,7 +131,7 @@ pub struct AuditArgs {
     pub live: LiveArgs,
 
     /// Capture bundle, or folder of bundles, to audit offline (repeatable)
-    #[arg(long = "from", value_name = "PATH", conflicts_with_all = ["clusters", "all_clusters", "regions", "profile"])]
+    #[arg(long = "from", value_name = "PATH", conflicts_with_all = ["clusters", "all_clusters", "regions", "profiles", "assume_role", "role_arns"])]
     pub from: Vec<PathBuf>,
 
     /// Report format
@@ -234,6 +255,14 @@ pub struct OutputFile {
     /// `None`: the `-o` format, instead of stdout.
     pub format: Option<Format>,
     pub path: PathBuf,
+}
+
+fn account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err("an AWS account ID is 12 digits".to_owned())
+    }
 }
 
 fn output_file(s: &str) -> Result<OutputFile, String> {

@@ -12,7 +12,58 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::LiveArgs;
 
-fn options(args: &LiveArgs, all_imports: bool) -> Options {
+/// Where one account's credentials come from: a profile (or the default chain), and a role to
+/// assume with them.
+#[derive(Debug, Clone, Default)]
+struct Source {
+    profile: Option<String>,
+    role_arn: Option<String>,
+}
+
+impl Source {
+    /// The account a role ARN names.
+    fn account(&self) -> Option<String> {
+        self.role_arn
+            .as_deref()
+            .and_then(|a| a.split(':').nth(4))
+            .map(str::to_owned)
+    }
+}
+
+/// The accounts to read: one per role (assumed from the first profile, or the default chain),
+/// else one per profile, else the default chain.
+fn sources(args: &LiveArgs) -> Vec<Source> {
+    let mut roles: Vec<String> = args.role_arns.clone();
+    if let Some(name) = &args.assume_role {
+        roles.extend(
+            args.accounts
+                .iter()
+                .map(|id| format!("arn:aws:iam::{id}:role/{name}")),
+        );
+    }
+    if !roles.is_empty() {
+        let base = args.profiles.first().cloned();
+        return roles
+            .into_iter()
+            .map(|role_arn| Source {
+                profile: base.clone(),
+                role_arn: Some(role_arn),
+            })
+            .collect();
+    }
+    if args.profiles.is_empty() {
+        return vec![Source::default()];
+    }
+    args.profiles
+        .iter()
+        .map(|p| Source {
+            profile: Some(p.clone()),
+            role_arn: None,
+        })
+        .collect()
+}
+
+fn options(args: &LiveArgs, all_imports: bool, source: &Source) -> Options {
     Options {
         targets: if args.all_clusters {
             Targets::All
@@ -20,16 +71,28 @@ fn options(args: &LiveArgs, all_imports: bool) -> Options {
             Targets::Named(args.clusters.clone())
         },
         regions: args.regions.clone(),
-        profile: args.profile.clone(),
+        profile: source.profile.clone(),
         concurrency: args.concurrency as usize,
         timeout: Duration::from_secs(args.timeout),
         max_attempts: args.max_attempts,
         all_imports,
+        assume_role: source
+            .role_arn
+            .as_ref()
+            .map(|role_arn| collect::AssumeRole {
+                role_arn: role_arn.clone(),
+                external_id: args.external_id.clone(),
+                session_name: args.session_name.clone(),
+            }),
     }
 }
 
-fn run_collector(args: &LiveArgs, all_imports: bool) -> Result<Collection> {
-    let opts = options(args, all_imports);
+fn run_collector(
+    args: &LiveArgs,
+    all_imports: bool,
+    source: &Source,
+) -> Result<Collection, collect::CollectError> {
+    let opts = options(args, all_imports, source);
     let bar = if io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     } else {
@@ -47,40 +110,70 @@ fn run_collector(args: &LiveArgs, all_imports: bool) -> Result<Collection> {
         }
         Progress::Cluster { .. } => bar.inc(1),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(collect::CollectError::NoCredentials(format!(
+                "starting the async runtime: {e}"
+            )));
+        }
+    };
     let result = runtime.block_on(collect::collect(&opts, &on_progress));
     bar.finish_and_clear();
-    Ok(result?)
+    result
 }
 
 /// A live audit. `all_imports`: ask `ListImports` for every export of the clusters' eksctl
 /// stacks (a deletion gate, `--for delete-cluster`), not only for those a remediation changes.
 pub fn audit(args: &LiveArgs, all_imports: bool) -> Result<Report> {
     let started = Instant::now();
-    let collection = run_collector(args, all_imports)?;
-    let targets = collection
-        .targets
-        .into_iter()
-        .map(|t| match t.result {
-            Ok(snapshot) => drift_core::audit(&snapshot),
-            Err(err) => {
+    let mut targets = Vec::new();
+    let mut api_calls: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for source in sources(args) {
+        let collection = match run_collector(args, all_imports, &source) {
+            Ok(c) => c,
+            // An account whose role cannot be assumed fails alone; the others are audited.
+            Err(collect::CollectError::AssumeRole(e)) => {
                 let _ = writeln!(
                     io::stderr(),
-                    "error: {} in {}: {}",
-                    drift_core::text::terminal_safe(&t.cluster),
-                    t.region,
-                    drift_core::text::terminal_safe(&err.message)
+                    "error: {}",
+                    drift_core::text::terminal_safe(&e.to_string())
                 );
-                TargetReport::failed(t.cluster, Some(t.region), "live", err)
+                let mut failed = TargetReport::failed("*", None, "live", e.to_target_error());
+                failed.account = source.account();
+                targets.push(failed);
+                continue;
             }
-        })
-        .collect();
+            Err(e) => return Err(e.into()),
+        };
+        for (op, n) in collection.api_calls {
+            *api_calls.entry(op).or_default() += n;
+        }
+        let account = collection.account.clone().or_else(|| source.account());
+        targets.extend(collection.targets.into_iter().map(|t| {
+            let mut report = match t.result {
+                Ok(snapshot) => drift_core::audit(&snapshot),
+                Err(err) => {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "error: {} in {}: {}",
+                        drift_core::text::terminal_safe(&t.cluster),
+                        t.region,
+                        drift_core::text::terminal_safe(&err.message)
+                    );
+                    TargetReport::failed(t.cluster, Some(t.region), "live", err)
+                }
+            };
+            report.account.clone_from(&account);
+            report
+        }));
+    }
     let stats = Stats::new(
-        collection.api_calls,
+        api_calls,
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
     Ok(Report::new(targets, crate::output::now_rfc3339(), stats))
@@ -173,8 +266,14 @@ fn write_bundle_atomically(
 /// `capture.json` keeps the real name). One bundle that cannot be read or written never stops
 /// the others. Exit code: 0 when every target was written, 2 otherwise.
 pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
+    let sources = sources(args);
+    let [source] = sources.as_slice() else {
+        anyhow::bail!(
+            "capture reads one account per run (one -p or one role); run it once per account with its own --out"
+        );
+    };
     // A bundle is audited later, perhaps as a deletion gate: it holds every importer.
-    let collection = run_collector(args, true)?;
+    let collection = run_collector(args, true, source)?;
     let captured_at = crate::output::now_rfc3339();
     let mut stdout = io::stdout().lock();
     let mut code = 0;

@@ -1016,7 +1016,7 @@ fn one_run_writes_several_formats() {
     assert!(
         fs::read_to_string(&prom)
             .unwrap()
-            .contains("eksdrift_findings{cluster=\"prod\",region=\"us-west-2\",severity=\"error\",code=\"EKD202\"} 2")
+            .contains("eksdrift_findings{account=\"\",cluster=\"prod\",region=\"us-west-2\",severity=\"error\",code=\"EKD202\"} 2")
     );
     // Two destinations for the -o format is a usage error.
     eksdrift()
@@ -1133,8 +1133,8 @@ fn escape_stray_bracket(v: &mut serde_json::Value, fixed: &mut usize) {
     }
 }
 
-#[test]
-fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+/// The SARIF 2.1.0 schema, compiled.
+fn sarif_validator() -> jsonschema::Validator {
     let schema: serde_json::Value = serde_json::from_str(
         &fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
@@ -1146,7 +1146,12 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let mut fixed = 0;
     escape_stray_bracket(&mut schema, &mut fixed);
     assert!(fixed >= 1);
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let validator = sarif_validator();
     let dir = tempfile::tempdir().unwrap();
     hostile_bundle(dir.path());
     let mut seen_results = 0;
@@ -1255,6 +1260,30 @@ reason = "subnets replaced on purpose"
     let v = json(&a.code(1));
     assert_eq!(v["summary"]["suppressed"], 0);
     assert_eq!(v["summary"]["findings"]["error"], 2);
+    // SARIF marks them suppressed (code scanning shows them dismissed), and stays valid;
+    // Prometheus counts them apart.
+    let (a, _dir) = with_config(toml, &["-o", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_slice(&a.code(0).get_output().stdout).unwrap();
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&doc)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|r| r["suppressions"][0]["kind"] == "external")
+    );
+    let (a, _dir) = with_config(toml, &["-o", "prometheus"]);
+    let prom = String::from_utf8(a.code(0).get_output().stdout.clone()).unwrap();
+    assert!(
+        prom.contains(
+            "eksdrift_findings_suppressed{account=\"\",cluster=\"prod\",region=\"us-west-2\"} 3"
+        ),
+        "{prom}"
+    );
+    assert!(!prom.contains("eksdrift_findings{"), "{prom}");
     // The table lists what was accepted, with where and until when.
     let (a, _dir) = with_config(toml, &["-o", "table"]);
     let table = String::from_utf8(a.code(0).get_output().stdout.clone()).unwrap();

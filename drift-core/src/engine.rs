@@ -34,6 +34,7 @@ pub fn audit(snapshot: &Snapshot) -> TargetReport {
     sort_findings(&mut findings);
     TargetReport {
         cluster: snapshot.cluster.name.clone(),
+        account: None,
         region: snapshot.effective_region().map(str::to_owned),
         source: snapshot.source.clone(),
         status: TargetStatus::Audited,

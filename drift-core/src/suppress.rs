@@ -114,7 +114,7 @@ impl Suppression {
 /// Applies `suppressions` to `report` as of `today` (`YYYY-MM-DD`, UTC): marks the findings
 /// they accept, adds EKD001 for each expired one (on the targets it would have applied to, or
 /// the first target) and EKD002 for each one in force that matched nothing, then recounts.
-/// `account` is the AWS account the targets were read from, when known.
+/// `account` is the AWS account of targets that do not say theirs.
 pub fn apply(
     report: &mut Report,
     suppressions: &[Suppression],
@@ -124,6 +124,8 @@ pub fn apply(
     let mut used = vec![false; suppressions.len()];
     for target in &mut report.targets {
         let (cluster, region) = (target.cluster.clone(), target.region.clone());
+        let target_account = target.account.clone();
+        let account = target_account.as_deref().or(account);
         for finding in &mut target.findings {
             let hit = suppressions.iter().enumerate().find(|(_, s)| {
                 !s.expired(today)
@@ -152,8 +154,11 @@ pub fn apply(
             .iter()
             .enumerate()
             .filter(|(_, t)| {
-                s.matches_target(&t.cluster, t.region.as_deref(), account)
-                    && t.findings.iter().any(|f| s.matches(f))
+                s.matches_target(
+                    &t.cluster,
+                    t.region.as_deref(),
+                    t.account.as_deref().or(account),
+                ) && t.findings.iter().any(|f| s.matches(f))
             })
             .map(|(i, _)| i)
             .collect();
@@ -162,7 +167,13 @@ pub fn apply(
                 report
                     .targets
                     .iter()
-                    .position(|t| s.matches_target(&t.cluster, t.region.as_deref(), account))
+                    .position(|t| {
+                        s.matches_target(
+                            &t.cluster,
+                            t.region.as_deref(),
+                            t.account.as_deref().or(account),
+                        )
+                    })
                     .or((!report.targets.is_empty()).then_some(0)),
             );
         }

@@ -32,7 +32,7 @@ fn md(value: &str) -> String {
 pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     let s = &report.summary;
     let mut out = format!(
-        "## eksdrift\n\n{} targets: {} audited, {} failed · {} errors, {} warnings, {} info\n\n| cluster | region | status | errors | warnings | info | not checked |\n|---|---|---|---:|---:|---:|---:|\n",
+        "## eksdrift\n\n{} targets: {} audited, {} failed · {} errors, {} warnings, {} info\n\n| account | cluster | region | status | errors | warnings | info | not checked |\n|---|---|---|---|---:|---:|---:|---:|\n",
         s.targets, s.audited, s.failed, s.findings.error, s.findings.warning, s.findings.info
     );
     for t in &report.targets {
@@ -47,7 +47,8 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {status} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {status} | {} | {} | {} | {} |",
+            md(t.account.as_deref().unwrap_or("")),
             md(&t.cluster),
             md(t.region.as_deref().unwrap_or("")),
             c.error,
@@ -65,10 +66,13 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         );
         for f in &t.findings {
             let breaks: Vec<&str> = f.breaks.iter().map(|o| o.as_str()).collect();
+            let severity = match &f.suppressed {
+                Some(s) => format!("{} (suppressed: {})", f.severity, md(&s.reason)),
+                None => f.severity.to_string(),
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
-                f.severity,
+                "| {severity} | {} | {} | {} | {} |",
                 md(&f.code),
                 md(&f.resource.id),
                 md(&f.message),

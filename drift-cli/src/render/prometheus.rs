@@ -25,11 +25,12 @@ fn label(value: &str) -> String {
     out
 }
 
-fn target_labels(cluster: &str, region: Option<&str>) -> String {
+fn target_labels(t: &drift_core::report::TargetReport) -> String {
     format!(
-        "cluster=\"{}\",region=\"{}\"",
-        label(cluster),
-        label(region.unwrap_or(""))
+        "account=\"{}\",cluster=\"{}\",region=\"{}\"",
+        label(t.account.as_deref().unwrap_or("")),
+        label(&t.cluster),
+        label(t.region.as_deref().unwrap_or(""))
     )
 }
 
@@ -42,7 +43,7 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
     );
     for t in &report.targets {
         let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-        for f in &t.findings {
+        for f in t.findings.iter().filter(|f| f.suppressed.is_none()) {
             *counts
                 .entry((f.severity.as_str(), f.code.as_str()))
                 .or_default() += 1;
@@ -51,10 +52,22 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
             let _ = writeln!(
                 out,
                 "eksdrift_findings{{{},severity=\"{severity}\",code=\"{}\"}} {n}",
-                target_labels(&t.cluster, t.region.as_deref()),
+                target_labels(t),
                 label(code)
             );
         }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP eksdrift_findings_suppressed Findings a suppression accepted (eksdrift.toml), by target.\n# TYPE eksdrift_findings_suppressed gauge"
+    );
+    for t in &report.targets {
+        let _ = writeln!(
+            out,
+            "eksdrift_findings_suppressed{{{}}} {}",
+            target_labels(t),
+            t.findings.iter().filter(|f| f.suppressed.is_some()).count()
+        );
     }
     let _ = writeln!(
         out,
@@ -62,11 +75,7 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
     );
     for t in &report.targets {
         let up = u8::from(t.status == TargetStatus::Audited);
-        let _ = writeln!(
-            out,
-            "eksdrift_target_up{{{}}} {up}",
-            target_labels(&t.cluster, t.region.as_deref())
-        );
+        let _ = writeln!(out, "eksdrift_target_up{{{}}} {up}", target_labels(t));
     }
     let _ = writeln!(
         out,
@@ -76,7 +85,7 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
         let _ = writeln!(
             out,
             "eksdrift_rules_not_checked{{{}}} {}",
-            target_labels(&t.cluster, t.region.as_deref()),
+            target_labels(t),
             t.coverage.not_checked.len()
         );
     }

@@ -85,6 +85,14 @@ fn result(t: &TargetReport, f: &Finding) -> Value {
     if let Some(i) = index {
         r["ruleIndex"] = json!(i);
     }
+    // An accepted finding is reported as suppressed, which code scanning shows as dismissed.
+    if let Some(s) = &f.suppressed {
+        r["suppressions"] = json!([{
+            "kind": "external",
+            "justification": s.reason,
+            "location": {"physicalLocation": {"artifactLocation": {"uri": uri_segment(&s.source)}}},
+        }]);
+    }
     r
 }
 

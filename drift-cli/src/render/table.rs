@@ -127,7 +127,12 @@ fn write_fleet(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         .set_width(100);
     // Offline, several bundles may hold the same cluster: the bundle tells them apart.
     let offline = report.targets.iter().any(|t| t.source != "live");
-    let mut header = vec!["CLUSTER", "REGION"];
+    let accounts = report.targets.iter().any(|t| t.account.is_some());
+    let mut header = vec!["CLUSTER"];
+    if accounts {
+        header.push("ACCOUNT");
+    }
+    header.push("REGION");
     if offline {
         header.push("SOURCE");
     }
@@ -143,7 +148,11 @@ fn write_fleet(w: &mut dyn Write, report: &Report) -> io::Result<()> {
                 t.error.as_ref().map_or("?", |e| e.kind.as_str())
             )
         };
-        let mut row = vec![safe(&t.cluster), safe(t.region.as_deref().unwrap_or(""))];
+        let mut row = vec![safe(&t.cluster)];
+        if accounts {
+            row.push(safe(t.account.as_deref().unwrap_or("")));
+        }
+        row.push(safe(t.region.as_deref().unwrap_or("")));
         if offline {
             row.push(safe(&t.source));
         }
@@ -168,8 +177,12 @@ fn write_target(
     let region = t.region.as_deref().unwrap_or("unknown region");
     writeln!(
         w,
-        "{} · {} · {}",
+        "{} · {}{} · {}",
         safe(&t.cluster),
+        t.account
+            .as_deref()
+            .map(|a| format!("{} · ", safe(a)))
+            .unwrap_or_default(),
         safe(region),
         safe(&t.source)
     )?;

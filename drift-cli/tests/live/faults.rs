@@ -192,7 +192,8 @@ pub struct Match {
     pub service: Option<&'static str>,
     /// Operation name (`DescribeSubnets`); `None` for all.
     pub operation: Option<&'static str>,
-    /// Substring of the request path (EKS cluster names live there).
+    /// Substring of the request path (EKS cluster names live there) or body (query
+    /// protocols' parameters, such as the `RoleArn` of `sts:AssumeRole`).
     pub path_contains: Option<String>,
 }
 
@@ -730,10 +731,9 @@ fn serve(
     let rule = rules.iter().enumerate().find(|(_, r)| {
         r.on.service.is_none_or(|s| s == req.service)
             && r.on.operation.is_none_or(|o| o == req.operation)
-            && r.on
-                .path_contains
-                .as_deref()
-                .is_none_or(|p| req.path.contains(p))
+            && r.on.path_contains.as_deref().is_none_or(|p| {
+                req.path.contains(p) || form_decode(&String::from_utf8_lossy(&req.body)).contains(p)
+            })
     });
     let fault = rule.and_then(|(i, r)| {
         if next(rng) >= r.rate {

@@ -154,7 +154,8 @@ impl Moto {
     /// A raw EKS REST call: moto reads the region from the credential scope.
     pub fn eks(&self, region: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
         let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=x/20240101/{region}/eks/aws4_request, SignedHeaders=host, Signature=x"
+            "AWS4-HMAC-SHA256 Credential={}/20240101/{region}/eks/aws4_request, SignedHeaders=host, Signature=x",
+            seed_access_key()
         );
         let text = self.post(
             path,
@@ -239,12 +240,58 @@ impl Moto {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
             .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
+            .credentials_provider(seed_credentials())
             .load()
             .await
     }
+}
+
+/// The credentials seeding uses: the default account's, or those of a role assumed in another
+/// account. moto makes every request signed with credentials that its `sts:AssumeRole` issued in
+/// the role's account (moto's docs/multi_account.rst), so seeding another account is assuming a
+/// role there first ([`seed_in_account`]).
+static SEED_CREDENTIALS: Mutex<Option<aws_sdk_ec2::config::Credentials>> = Mutex::new(None);
+
+fn seed_credentials() -> aws_sdk_ec2::config::Credentials {
+    SEED_CREDENTIALS.lock().unwrap().clone().unwrap_or_else(|| {
+        aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "test")
+    })
+}
+
+/// The access key raw requests sign with (moto reads the account from it).
+fn seed_access_key() -> String {
+    SEED_CREDENTIALS
+        .lock()
+        .unwrap()
+        .as_ref()
+        .map_or_else(|| "x".to_owned(), |c| c.access_key_id().to_owned())
+}
+
+/// Runs `seed` with the credentials of `role_arn` (assumed on moto), then back to the default
+/// account.
+pub async fn seed_in_account<F, Fut>(moto: &Moto, role_arn: &str, seed: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let config = moto.sdk_config("us-east-1").await;
+    let out = aws_sdk_sts::Client::new(&config)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("seed")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    *SEED_CREDENTIALS.lock().unwrap() = Some(aws_sdk_ec2::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        None,
+        "assumed",
+    ));
+    seed().await;
+    *SEED_CREDENTIALS.lock().unwrap() = None;
 }
 
 /// `service:Operation` of one recorded request (query protocols carry `Action=`; EKS is REST).

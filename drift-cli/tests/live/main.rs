@@ -858,6 +858,113 @@ fn identity_drift_is_found_live_and_capture_reproduces_it() {
 }
 
 #[test]
+fn several_accounts_in_one_run_and_a_denied_one_fails_alone() {
+    use faults::{Fault, Proxy, Rule};
+    let (_lock, moto) = moto();
+    let other = "arn:aws:iam::111111111111:role/eksdrift-audit";
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "home").await;
+        harness::seed_in_account(moto, other, || async {
+            let c = seed::eksctl_cluster(moto, "us-west-2", "away").await;
+            seed::replace_private_subnets(moto, &c).await;
+        })
+        .await;
+    });
+    // The third account's role cannot be assumed.
+    let proxy = Proxy::start(
+        moto.port,
+        1,
+        vec![Rule::always(
+            "sts",
+            "AssumeRole",
+            Some("222222222222"),
+            Fault::AccessDenied,
+        )],
+    );
+    let out = moto
+        .eksdrift_std()
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .args([
+            "audit",
+            "--all-clusters",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--assume-role",
+            "eksdrift-audit",
+            "--account",
+            "111111111111",
+            "--account",
+            "222222222222",
+            "--role-arn",
+        ])
+        .arg(format!(
+            "arn:aws:iam::{}:role/eksdrift-audit",
+            harness::ACCOUNT
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the denied account wins: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let targets: Vec<(String, String, String)> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["account"].as_str().unwrap_or("").to_owned(),
+                t["cluster"].as_str().unwrap().to_owned(),
+                t["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            (
+                "123456789012".to_owned(),
+                "home".to_owned(),
+                "audited".to_owned()
+            ),
+            (
+                "111111111111".to_owned(),
+                "away".to_owned(),
+                "audited".to_owned()
+            ),
+            (
+                "222222222222".to_owned(),
+                "*".to_owned(),
+                "failed".to_owned()
+            ),
+        ],
+        "{report}"
+    );
+    let t = &report["targets"];
+    assert!(codes(&t[0]).is_empty(), "{}", t[0]);
+    assert!(
+        codes(&t[1]).iter().any(|(c, _)| c == "EKD202"),
+        "the other account's drift is found: {}",
+        t[1]
+    );
+    assert_eq!(t[2]["error"]["kind"], "access_denied", "{}", t[2]);
+    assert!(
+        t[2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("arn:aws:iam::222222222222:role/eksdrift-audit")
+    );
+    let calls = api_calls(&report);
+    // Two roles assumed and read (the denied one read nothing).
+    assert_eq!(calls["sts:AssumeRole"], 2, "{calls:?}");
+}
+
+#[test]
 fn a_cluster_without_an_eksctl_stack_is_a_finding_and_an_unknown_cluster_fails_alone() {
     let (_lock, moto) = moto();
     rt().block_on(async {

@@ -399,16 +399,24 @@ pub fn issuer_path(moto: &Moto, region: &str, cluster: &str) -> String {
 pub async fn oidc_provider(moto: &Moto, issuer_path: &str) -> String {
     let config = moto.sdk_config("us-east-1").await;
     let iam = aws_sdk_iam::Client::new(&config);
-    iam.create_open_id_connect_provider()
+    // moto may give several clusters the same issuer: one provider serves them all.
+    match iam
+        .create_open_id_connect_provider()
         .url(format!("https://{issuer_path}"))
         .client_id_list("sts.amazonaws.com")
         .thumbprint_list("9e99a48a9960b14926bb7f3b02e22da2b0ab7280")
         .send()
         .await
-        .unwrap()
-        .open_id_connect_provider_arn()
-        .unwrap()
-        .to_owned()
+    {
+        Ok(out) => out.open_id_connect_provider_arn().unwrap().to_owned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(aws_sdk_iam::operation::create_open_id_connect_provider::CreateOpenIDConnectProviderError::is_entity_already_exists_exception) =>
+        {
+            format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer_path}")
+        }
+        Err(e) => panic!("{e:?}"),
+    }
 }
 
 /// An eksctl iamserviceaccount stack for `namespace/name` whose role (output `Role1`) trusts

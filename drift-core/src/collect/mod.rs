@@ -92,6 +92,19 @@ pub struct Options {
     /// Ask `ListImports` for every export of the clusters' eksctl stacks (one call per export),
     /// as a deletion gate needs; otherwise only for the exports a remediation would change.
     pub all_imports: bool,
+    /// Read another account: assume this role from the base credentials first.
+    pub assume_role: Option<AssumeRole>,
+}
+
+/// A role to assume with `sts:AssumeRole` (it issues credentials; it changes nothing).
+#[derive(Debug, Clone)]
+pub struct AssumeRole {
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    /// The external ID the role's trust policy asks for, if any.
+    pub external_id: Option<String>,
+    /// The session name CloudTrail records.
+    pub session_name: String,
 }
 
 /// One cluster's collected state, or why it could not be read.
@@ -130,6 +143,9 @@ pub enum CollectError {
     #[error("checking the credentials failed: {0}")]
     /// `sts:GetCallerIdentity` failed.
     Identity(CallError),
+    #[error("{0}")]
+    /// `sts:AssumeRole` failed: this account cannot be read.
+    AssumeRole(CallError),
 }
 
 /// Progress for people watching a terminal.
@@ -231,6 +247,10 @@ pub async fn collect(
     let regions = resolve_regions(opts).await?;
     let credentials = resolve_credentials(opts).await?;
     let guard = ReadOnlyGuard::new();
+    let credentials = match &opts.assume_role {
+        None => credentials,
+        Some(role) => assume_role(&regions[0], opts, credentials, &guard, role).await?,
+    };
 
     // The identity check runs alongside the regions' work: bad credentials fail the whole run
     // (and what the regions read is dropped), good ones cost no extra round trip.
@@ -280,6 +300,52 @@ pub async fn collect(
         api_calls: guard.calls(),
         account,
     })
+}
+
+/// Credentials for `role`, assumed with the base credentials.
+async fn assume_role(
+    region: &str,
+    opts: &Options,
+    base: aws_credential_types::provider::SharedCredentialsProvider,
+    guard: &ReadOnlyGuard,
+    role: &AssumeRole,
+) -> Result<aws_credential_types::provider::SharedCredentialsProvider, CollectError> {
+    let config = sdk_config(region, opts, base).await;
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&config)
+            .interceptor(guard.clone())
+            .build(),
+    );
+    let failed = |e: CallError| {
+        let mut e = e;
+        e.message = format!("assuming {}: {}", role.role_arn, e.message);
+        CollectError::AssumeRole(e)
+    };
+    let out = sts
+        .assume_role()
+        .role_arn(&role.role_arn)
+        .role_session_name(&role.session_name)
+        .set_external_id(role.external_id.clone())
+        .send()
+        .await
+        .map_err(|e| failed(classify("sts:AssumeRole", &e)))?;
+    let Some(c) = out.credentials() else {
+        return Err(failed(CallError {
+            action: "sts:AssumeRole".to_owned(),
+            kind: ErrorKind::Internal,
+            code: None,
+            message: "the answer holds no credentials".to_owned(),
+        }));
+    };
+    let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+    let credentials = aws_credential_types::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        expiry,
+        "eksdrift-assume-role",
+    );
+    Ok(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
 }
 
 /// The account's IAM OIDC providers and roles (`ListRoles` with its trust policies, every page).
