@@ -965,6 +965,63 @@ fn several_accounts_in_one_run_and_a_denied_one_fails_alone() {
 }
 
 #[test]
+fn each_profile_is_audited() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[team-a]\naws_access_key_id = testing\naws_secret_access_key = testing\n\n[team-b]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let out = moto
+        .eksdrift_std()
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .args(["audit", "-c", "prod", "-r", "us-west-2", "-o", "json"])
+        .args(["-p", "team-a", "-p", "team-b"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let targets = report["targets"].as_array().unwrap();
+    // moto puts both profiles' keys in its default account: the same cluster, read twice.
+    assert_eq!(targets.len(), 2, "{report}");
+    assert!(
+        targets
+            .iter()
+            .all(|t| t["account"] == harness::ACCOUNT && t["cluster"] == "prod")
+    );
+    assert_eq!(api_calls(&report)["sts:GetCallerIdentity"], 2);
+    // A profile that does not exist stops the run with one clear line, even with credentials
+    // in the environment (an explicit profile means that profile, as for the AWS CLI).
+    let out = moto
+        .eksdrift_std()
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-p",
+            "team-a",
+            "-p",
+            "nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn a_cluster_without_an_eksctl_stack_is_a_finding_and_an_unknown_cluster_fails_alone() {
     let (_lock, moto) = moto();
     rt().block_on(async {

@@ -465,21 +465,37 @@ async fn resolve_credentials(
     use aws_credential_types::provider::ProvideCredentials as _;
     use aws_credential_types::provider::error::CredentialsError;
 
-    let mut chain = DefaultCredentialsChain::builder().imds_client(quick_imds());
+    // An explicit profile means that profile, as with the AWS CLI's --profile: not credentials
+    // from the environment that would read another account.
     if let Some(p) = &opts.profile {
-        chain = chain.profile_name(p);
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(p)
+            .build();
+        return match tokio::time::timeout(Duration::from_secs(10), provider.provide_credentials())
+            .await
+        {
+            Ok(Ok(_)) => {
+                Ok(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            }
+            Ok(Err(e)) => Err(CollectError::NoCredentials(format!(
+                "profile {p}: {}",
+                error::cap(&aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())
+            ))),
+            Err(_) => Err(CollectError::NoCredentials(format!(
+                "profile {p}: its credentials did not come within 10 s"
+            ))),
+        };
     }
-    let chain = chain.build().await;
+    let chain = DefaultCredentialsChain::builder()
+        .imds_client(quick_imds())
+        .build()
+        .await;
     match tokio::time::timeout(Duration::from_secs(10), chain.provide_credentials()).await {
         Ok(Ok(_)) => Ok(aws_credential_types::provider::SharedCredentialsProvider::new(chain)),
         Ok(Err(CredentialsError::CredentialsNotLoaded(_))) => {
-            Err(CollectError::NoCredentials(format!(
-                "none found (tried the environment, the AWS config and credentials files{}, SSO, web identity, ECS and EC2 instance metadata); set AWS_PROFILE or pass -p PROFILE, run `aws sso login`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-                opts.profile
-                    .as_deref()
-                    .map(|p| format!(" for profile {p}"))
-                    .unwrap_or_default()
-            )))
+            Err(CollectError::NoCredentials(
+                "none found (tried the environment, the AWS config and credentials files, SSO, web identity, ECS and EC2 instance metadata); set AWS_PROFILE or pass -p PROFILE, run `aws sso login`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_owned()
+            ))
         }
         Ok(Err(e)) => Err(CollectError::NoCredentials(error::cap(
             &aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
