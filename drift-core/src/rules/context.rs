@@ -230,12 +230,14 @@ impl<'a> Context<'a> {
 
     /// The IRSA stacks among [`Self::identity_stacks`]: those whose role (output `Role1`)
     /// pods assume through the cluster's OIDC provider — `iamserviceaccount` stacks and addon
-    /// stacks with a role; pod identity roles trust EKS instead.
+    /// stacks with a role; pod identity roles (also an addon's) trust EKS instead.
     pub(crate) fn irsa_stacks(&self) -> Vec<&'a Stack> {
-        let pod_identity = format!("eksctl-{}-podidentityrole-", self.cluster.name);
+        // Pod identity roles trust EKS, not the OIDC provider: `eksctl-<c>-podidentityrole-…`
+        // and an addon's `eksctl-<c>-addon-<addon>-podidentityrole-<sa>`
+        // (pkg/actions/podidentityassociation/iam_role_creator.go).
         self.identity_stacks()
             .into_iter()
-            .filter(|s| !s.stack_name.starts_with(&pod_identity))
+            .filter(|s| !s.stack_name.contains("-podidentityrole-"))
             .filter(|s| s.output(ROLE_OUTPUT).is_some())
             .collect()
     }
