@@ -39,7 +39,7 @@ pub const LIST_NODEGROUPS: &str = "list-nodegroups.json";
 /// `describe-nodegroup/<nodegroup>.json`, read by its content.
 pub const DESCRIBE_NODEGROUP: &str = "describe-nodegroup";
 /// `aws autoscaling describe-auto-scaling-groups --filters
-/// Name=tag:alpha.eksctl.io/cluster-name,Values=C` → `{"AutoScalingGroups": […]}`.
+/// Name=tag-key,Values=kubernetes.io/cluster/C` → `{"AutoScalingGroups": […]}`.
 pub const DESCRIBE_AUTO_SCALING_GROUPS: &str = "describe-auto-scaling-groups.json";
 /// `aws ec2 describe-launch-template-versions --launch-template-id LT` for every launch
 /// template the nodegroups name, merged → `{"LaunchTemplateVersions": […]}`.

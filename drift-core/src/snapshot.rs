@@ -265,6 +265,9 @@ pub mod tags {
     /// `alpha.eksctl.io/iamserviceaccount-name`: `<namespace>/<name>` on an iamserviceaccount
     /// stack.
     pub const IAMSERVICEACCOUNT_NAME: &str = "alpha.eksctl.io/iamserviceaccount-name";
+    /// `kubernetes.io/cluster/<cluster>` (value `owned`): on every auto scaling group of a
+    /// cluster's nodegroups, set by eksctl's template and by EKS.
+    pub const KUBERNETES_CLUSTER_PREFIX: &str = "kubernetes.io/cluster/";
     /// `aws:cloudformation:stack-name`, which CloudFormation puts on what a stack creates.
     pub const CFN_STACK_NAME: &str = "aws:cloudformation:stack-name";
 }

@@ -482,3 +482,28 @@ fn termination_protection_is_info_and_says_which_eksctl_stops() {
     );
     assert!(f.impact.contains("eksctl < 0.218"), "{}", f.impact);
 }
+
+#[test]
+fn an_auto_scaling_group_without_stack_tags_is_still_found_by_eksctl_s_name_tag() {
+    // Old or hand-made groups may lack the tags CloudFormation propagates: eksctl's own
+    // `Name` tag (`<cluster>-<ng>-Node`) still ties the group to its stack, so EKD503 does not
+    // call a living group gone.
+    let mut snapshot = read_bundle(&root().join("fixtures/clean")).unwrap();
+    for g in snapshot.auto_scaling_groups.as_mut().unwrap() {
+        g.tags
+            .retain(|t| t.key == "Name" || t.key.starts_with("kubernetes.io/cluster/"));
+        assert_eq!(g.tags.len(), 2);
+    }
+    let report = audit(&snapshot);
+    assert!(
+        report.findings.iter().all(|f| f.code != "EKD503"),
+        "{:#?}",
+        report.findings
+    );
+    // Without that either, the group is not found and the rule says so.
+    for g in snapshot.auto_scaling_groups.as_mut().unwrap() {
+        g.tags.retain(|t| t.key != "Name");
+    }
+    let report = audit(&snapshot);
+    assert!(report.findings.iter().any(|f| f.code == "EKD503"));
+}

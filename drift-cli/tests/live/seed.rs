@@ -375,6 +375,8 @@ pub async fn unmanaged_nodegroup(
         .min_size(1)
         .max_size(2)
         .vpc_zone_identifier(subnets.join(","))
+        .tags(tag(&format!("kubernetes.io/cluster/{}", c.name), "owned"))
+        .tags(tag("Name", &format!("{}-{ng}-Node", c.name)))
         .tags(tag("alpha.eksctl.io/cluster-name", &c.name))
         .tags(tag("alpha.eksctl.io/nodegroup-name", ng))
         .tags(tag("alpha.eksctl.io/nodegroup-type", "unmanaged"))

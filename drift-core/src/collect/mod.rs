@@ -882,13 +882,16 @@ fn add_nodegroups(
     }
     let groups = inputs.groups.as_ref().map_err(Clone::clone)?;
     queries.push(format!(
-        "autoscaling:DescribeAutoScalingGroups filter tag:{}",
-        tags::CLUSTER_NAME
+        "autoscaling:DescribeAutoScalingGroups filter tag-key={}{name}",
+        tags::KUBERNETES_CLUSTER_PREFIX
     ));
+    let cluster_tag = format!("{}{name}", tags::KUBERNETES_CLUSTER_PREFIX);
     snapshot.auto_scaling_groups = Some(
         groups
             .iter()
-            .filter(|g| g.tag(tags::CLUSTER_NAME) == Some(name.as_str()))
+            .filter(|g| {
+                g.tag(&cluster_tag).is_some() || g.tag(tags::CLUSTER_NAME) == Some(name.as_str())
+            })
             .cloned()
             .collect(),
     );
@@ -1142,16 +1145,22 @@ async fn managed_nodegroups(
 /// Values per auto scaling tag filter.
 const TAG_FILTER_CHUNK: usize = 100;
 
-/// The auto scaling groups tagged `alpha.eksctl.io/cluster-name` with one of `clusters`: one
-/// paginated call per 100 clusters, never one per group.
+/// The auto scaling groups of `clusters`: those tagged `kubernetes.io/cluster/<cluster>`, the
+/// tag eksctl's nodegroup template (and EKS, for managed nodegroups) puts on every group in
+/// every version. One paginated `tag-key` call per 100 clusters, never one per group.
 async fn auto_scaling_groups(
     autoscaling: &aws_sdk_autoscaling::Client,
     clusters: &[String],
 ) -> Result<Vec<AutoScalingGroup>, CallError> {
     let chunks = clusters.chunks(TAG_FILTER_CHUNK).map(|chunk| {
         let filter = aws_sdk_autoscaling::types::Filter::builder()
-            .name(format!("tag:{}", tags::CLUSTER_NAME))
-            .set_values(Some(chunk.to_vec()))
+            .name("tag-key")
+            .set_values(Some(
+                chunk
+                    .iter()
+                    .map(|c| format!("{}{c}", tags::KUBERNETES_CLUSTER_PREFIX))
+                    .collect(),
+            ))
             .build();
         async move {
             paginate("autoscaling:DescribeAutoScalingGroups", |token| {

@@ -145,7 +145,8 @@ impl<'a> Context<'a> {
 
     /// The auto scaling group an unmanaged nodegroup stack made: the one CloudFormation tagged
     /// with the stack's name, else (no such tag) the one tagged with the nodegroup's and the
-    /// cluster's names. `None` when the groups were not collected or none matches.
+    /// cluster's names, else the one whose `Name` tag is eksctl's default instance name
+    /// (`<cluster>-<ng>-Node`). `None` when the groups were not collected or none matches.
     pub(crate) fn auto_scaling_group_of(
         &self,
         stack: &Stack,
@@ -160,6 +161,12 @@ impl<'a> Context<'a> {
                     g.tag(tags::CFN_STACK_NAME).is_none()
                         && g.tag(tags::NODEGROUP_NAME) == Some(nodegroup)
                         && g.tag(tags::CLUSTER_NAME) == Some(self.cluster.name.as_str())
+                })
+            })
+            .or_else(|| {
+                let name = format!("{}-{nodegroup}-Node", self.cluster.name);
+                groups.iter().find(|g| {
+                    g.tag(tags::CFN_STACK_NAME).is_none() && g.tag("Name") == Some(name.as_str())
                 })
             })
     }
