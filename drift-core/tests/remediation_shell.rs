@@ -67,18 +67,27 @@ fn identifiers(files: &[(String, String)]) -> BTreeSet<String> {
     out
 }
 
+/// Every file of a bundle by its path inside it, per-item folders (`describe-nodegroup/`,
+/// `describe-access-entry/`, `list-imports/`, …) included: the values in them reach the
+/// remediations of the nodegroup and identity rules.
 fn read_files(dir: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_str().unwrap().to_owned(),
-                fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if path.is_dir() {
+            for item in fs::read_dir(&path).unwrap() {
+                let item = item.unwrap().path();
+                let item_name = item.file_name().unwrap().to_str().unwrap().to_owned();
+                files.push((
+                    format!("{name}/{item_name}"),
+                    fs::read_to_string(&item).unwrap(),
+                ));
+            }
+        } else {
+            files.push((name, fs::read_to_string(&path).unwrap()));
+        }
+    }
     files.sort();
     files
 }
@@ -106,7 +115,9 @@ fn remediation_blocks(scratch: &Path) -> (BTreeSet<String>, usize) {
                 fs::create_dir_all(&variant).unwrap();
                 for (name, text) in &files {
                     let hostile = text.replace(&token, &format!("{token}{escaped}"));
-                    fs::write(variant.join(name), hostile).unwrap();
+                    let path = variant.join(name);
+                    fs::create_dir_all(path.parent().unwrap()).unwrap();
+                    fs::write(path, hostile).unwrap();
                 }
                 collect(&variant);
                 fs::remove_dir_all(&variant).unwrap();
@@ -144,6 +155,21 @@ fn every_remediation_is_inert_shell() {
     // The payloads did reach the remediations: the test would be vacuous otherwise.
     let hostile = blocks.iter().filter(|b| b.contains("pwned")).count();
     assert!(hostile > 50, "only {hostile} blocks carry a payload");
+    // Values from the per-item files reach the nodegroup and identity fixes too.
+    for command in [
+        "eksctl delete nodegroup",
+        "aws eks describe-nodegroup",
+        "aws eks update-pod-identity-association",
+        "aws eks delete-access-entry",
+        "eksctl delete iamserviceaccount",
+    ] {
+        assert!(
+            blocks
+                .iter()
+                .any(|b| b.contains(command) && b.contains("pwned")),
+            "no hostile variant reached `{command}`"
+        );
+    }
 
     let bin = scratch.path().join("bin");
     let log = scratch.path().join("argv.log");
