@@ -572,6 +572,22 @@ impl Report {
 
 /// Builders the rules use; a finding's wording lives in its rule.
 impl Finding {
+    /// The evidence and severity of a stack eksctl cannot work with: error, or warning while
+    /// an operation is still `in_progress`.
+    #[must_use]
+    pub(crate) fn with_unusable_status(self, stack: &Stack, in_progress: bool) -> Self {
+        self.with_severity(if in_progress {
+            Severity::Warning
+        } else {
+            Severity::Error
+        })
+        .with_expected(Evidence::live(
+            src::STACKS,
+            "CREATE_COMPLETE | UPDATE_COMPLETE",
+        ))
+        .with_actual(Evidence::stack(stack, stack.stack_status.clone().into()))
+    }
+
     #[must_use]
     pub(crate) fn with_severity(mut self, severity: Severity) -> Self {
         self.severity = severity;

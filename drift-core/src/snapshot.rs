@@ -469,6 +469,15 @@ impl Stack {
         self.tag(tags::NODEGROUP_TYPE) == Some("managed")
     }
 
+    /// `STATUS (reason)`, as a message shows it.
+    #[must_use]
+    pub fn status_with_reason(&self) -> String {
+        match self.stack_status_reason.as_deref() {
+            Some(r) => format!("{} ({r})", self.stack_status),
+            None => self.stack_status.clone(),
+        }
+    }
+
     /// True when the stack's status is one in which eksctl can read, update and delete it.
     #[must_use]
     pub fn status_usable(&self) -> bool {

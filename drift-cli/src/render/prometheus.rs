@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use drift_core::report::{Report, TargetStatus};
+use drift_core::report::{Report, TargetReport, TargetStatus};
 use drift_core::text::inline;
 
 /// A label value as the exposition format wants it.
@@ -25,7 +25,7 @@ fn label(value: &str) -> String {
     out
 }
 
-fn target_labels(t: &drift_core::report::TargetReport) -> String {
+fn target_labels(t: &TargetReport) -> String {
     format!(
         "account=\"{}\",cluster=\"{}\",region=\"{}\"",
         label(t.account.as_deref().unwrap_or("")),
@@ -57,38 +57,27 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "# HELP eksdrift_findings_suppressed Findings a suppression accepted (eksdrift.toml), by target.\n# TYPE eksdrift_findings_suppressed gauge"
+    let mut per_target = |name: &str, help: &str, value: &dyn Fn(&TargetReport) -> usize| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for t in &report.targets {
+            let _ = writeln!(out, "{name}{{{}}} {}", target_labels(t), value(t));
+        }
+    };
+    per_target(
+        "eksdrift_findings_suppressed",
+        "Findings a suppression accepted (eksdrift.toml), by target.",
+        &|t| t.findings.iter().filter(|f| f.suppressed.is_some()).count(),
     );
-    for t in &report.targets {
-        let _ = writeln!(
-            out,
-            "eksdrift_findings_suppressed{{{}}} {}",
-            target_labels(t),
-            t.findings.iter().filter(|f| f.suppressed.is_some()).count()
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP eksdrift_target_up 1 when the target was audited, 0 when it could not be.\n# TYPE eksdrift_target_up gauge"
+    per_target(
+        "eksdrift_target_up",
+        "1 when the target was audited, 0 when it could not be.",
+        &|t| usize::from(t.status == TargetStatus::Audited),
     );
-    for t in &report.targets {
-        let up = u8::from(t.status == TargetStatus::Audited);
-        let _ = writeln!(out, "eksdrift_target_up{{{}}} {up}", target_labels(t));
-    }
-    let _ = writeln!(
-        out,
-        "# HELP eksdrift_rules_not_checked Rules a target's inputs did not allow to check.\n# TYPE eksdrift_rules_not_checked gauge"
+    per_target(
+        "eksdrift_rules_not_checked",
+        "Rules a target's inputs did not allow to check.",
+        &|t| t.coverage.not_checked.len(),
     );
-    for t in &report.targets {
-        let _ = writeln!(
-            out,
-            "eksdrift_rules_not_checked{{{}}} {}",
-            target_labels(t),
-            t.coverage.not_checked.len()
-        );
-    }
     let _ = writeln!(
         out,
         "# HELP eksdrift_api_calls AWS calls of the last run, by operation.\n# TYPE eksdrift_api_calls gauge"

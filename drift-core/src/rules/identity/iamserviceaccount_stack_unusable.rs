@@ -1,4 +1,4 @@
-use crate::report::{Evidence, Operation, Resource, Severity, src};
+use crate::report::{Operation, Resource};
 use crate::rules::remedy::failed_stack;
 use crate::rules::{Checked, Context};
 
@@ -55,24 +55,17 @@ fn check(ctx: &Context<'_>) -> Checked {
                 &[],
             ),
         };
-        let reason = stack
-            .stack_status_reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
         findings.push(
             RULE.finding(
                 Resource::stack(stack),
-                format!("identity stack {} is {status}{reason}", stack.stack_name),
+                format!(
+                    "identity stack {} is {}",
+                    stack.stack_name,
+                    stack.status_with_reason()
+                ),
             )
             .with_breaks(breaks)
-            .with_severity(if in_progress {
-                Severity::Warning
-            } else {
-                Severity::Error
-            })
-            .with_expected(Evidence::live(src::STACKS, "CREATE_COMPLETE | UPDATE_COMPLETE"))
-            .with_actual(Evidence::stack(stack, status.into()))
+            .with_unusable_status(stack, in_progress)
             .with_impact(impact)
             .with_remediation(
                 "read the stack events, then clear the failed state before running eksctl on this service account",

@@ -1,5 +1,4 @@
-use crate::report::{Operation, src};
-use crate::report::{Evidence, Resource, Severity};
+use crate::report::{Operation, Resource};
 use crate::rules::remedy::failed_stack;
 use crate::rules::{Checked, Context};
 
@@ -55,17 +54,13 @@ fn check(ctx: &Context<'_>) -> Checked {
             _ if in_progress => "an operation is running on the nodegroup stack; eksctl commands on this nodegroup wait or fail until it ends",
             _ => "eksctl commands that update or delete this nodegroup fail while its stack is in this state",
         };
-        let reason = stack
-            .stack_status_reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
         findings.push(
             RULE.finding(
                 Resource::stack(stack),
                 format!(
-                    "nodegroup stack {} (nodegroup {nodegroup}) is {status}{reason}",
-                    stack.stack_name
+                    "nodegroup stack {} (nodegroup {nodegroup}) is {}",
+                    stack.stack_name,
+                    stack.status_with_reason()
                 ),
             )
             .with_breaks(match status {
@@ -76,13 +71,7 @@ fn check(ctx: &Context<'_>) -> Checked {
                 _ if in_progress => &[Operation::UpgradeNodegroup, Operation::DeleteNodegroup],
                 _ => &[Operation::UpgradeNodegroup, Operation::DeleteNodegroup],
             })
-            .with_severity(if in_progress {
-                Severity::Warning
-            } else {
-                Severity::Error
-            })
-            .with_expected(Evidence::live(src::STACKS, "CREATE_COMPLETE | UPDATE_COMPLETE"))
-            .with_actual(Evidence::stack(stack, status.into()))
+            .with_unusable_status(stack, in_progress)
             .with_impact(impact)
             .with_remediation(
                 "read the stack events, then clear the failed state (delete a rolled-back or failed stack, continue a failed rollback) before running eksctl on this nodegroup",

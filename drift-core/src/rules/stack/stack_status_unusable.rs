@@ -1,7 +1,6 @@
 use crate::rules::remedy::Cmd;
 use crate::rules::{Checked, Context, Skip};
-use crate::report::src;
-use crate::report::{Evidence, Resource, Severity};
+use crate::report::Resource;
 
 crate::rules::declare_rule! {
     /// ## What it checks
@@ -39,25 +38,17 @@ fn check(ctx: &Context<'_>) -> Checked {
         return Ok(Vec::new());
     }
     let in_progress = status.ends_with("_IN_PROGRESS") && status != "DELETE_IN_PROGRESS";
-    let severity = if in_progress {
-        Severity::Warning
-    } else {
-        Severity::Error
-    };
-    let reason = stack
-        .stack_status_reason
-        .as_deref()
-        .map(|r| format!(" ({r})"))
-        .unwrap_or_default();
     let name = stack.stack_name.as_str();
     let finding = RULE
         .finding(
             Resource::stack(stack),
-            format!("cluster stack {} is {status}{reason}", stack.stack_name),
+            format!(
+                "cluster stack {} is {}",
+                stack.stack_name,
+                stack.status_with_reason()
+            ),
         )
-        .with_severity(severity)
-        .with_expected(Evidence::live(src::STACKS, "CREATE_COMPLETE | UPDATE_COMPLETE"))
-        .with_actual(Evidence::stack(stack, status.into()))
+        .with_unusable_status(stack, in_progress)
         .with_impact(if in_progress {
             "an operation is running on the cluster stack; eksctl commands that update it wait or fail until it ends, and its outputs may still change"
         } else {
