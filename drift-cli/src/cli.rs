@@ -7,17 +7,20 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const EXIT_CODES: &str = "\
 Exit codes (the same for every output format):
   0  every target audited; no finding at or above --fail-on
-  1  every target audited; at least one finding at or above --fail-on
-  2  usage error, unreadable input, or at least one target that could not be audited
-     (this wins over 1)
+  1  every target audited; at least one finding at or above --fail-on (with --for: at least
+     one finding that breaks that operation, whatever its severity)
+  2  usage error, unreadable input, or at least one target that could not be audited or was
+     audited only in part (this wins over 1; --allow-partial takes the code from the findings
+     when targets are partial, but never when a rule the --for gate depends on could not check)
 
 When AWS fails:
   Every call is retried with exponential backoff and jitter (--max-attempts, default 10), and
   each attempt is bounded (--timeout, default 20 s), so a hung endpoint costs at most about
-  attempts x timeout plus backoff. A cluster that still cannot be read (not found, access
-  denied, throttled, timeout, network) is reported as failed with that error kind while the
-  others are audited; the exit code is then 2. A cluster is never reported clean unless
-  everything it needs was read. Subnets and security groups missing from a first answer are
+  attempts x timeout plus backoff. A read that still fails (access_denied, unsupported,
+  throttled, timeout, network, invalid_response) fails that input alone: the rules that need it
+  are not checked, every other rule runs, and the target is `partial`. A cluster whose stacks
+  or DescribeCluster cannot be read is `failed`. Either way the exit code is 2: a cluster is
+  never reported clean unless everything its rules need was read. Subnets and security groups missing from a first answer are
   asked for once more before they are reported deleted (EC2 is eventually consistent).
 
 eksdrift only reads: it calls the CloudFormation, EKS, EC2 and STS read operations listed in
@@ -164,6 +167,25 @@ pub struct AuditArgs {
     /// Apply no suppressions: report every finding as if no eksdrift.toml existed
     #[arg(long)]
     pub no_suppress: bool,
+
+    /// Read no configuration file at all (no eksdrift.toml, no --config)
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+
+    /// Run only these rules: codes (EKD202), code prefixes (EKD6), slugs or families (stack,
+    /// subnets, security-groups, cluster, nodegroups, identity, lifecycle); comma-separated or
+    /// repeated. A live audit reads only what the selected rules need
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Leave out these rules (same forms as --select)
+    #[arg(long, value_name = "RULES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// Take the exit code from the findings alone when targets are partial (an input failed).
+    /// Never when a rule the --for gate depends on could not check, never for failed targets
+    #[arg(long)]
+    pub allow_partial: bool,
 
     /// Colour in the table (NO_COLOR is honoured under auto)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]

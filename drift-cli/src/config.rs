@@ -24,8 +24,77 @@ pub const DEFAULT_FILE: &str = "eksdrift.toml";
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    /// Rules to run (as `--select`).
+    #[serde(default)]
+    select: Vec<String>,
+    /// Rules to leave out (as `--ignore`).
+    #[serde(default)]
+    ignore: Vec<String>,
     #[serde(default)]
     suppress: Vec<toml::Spanned<Entry>>,
+}
+
+/// What a configuration file says.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// The file read, when one was.
+    pub path: Option<PathBuf>,
+    /// `select = [...]`.
+    pub select: Vec<String>,
+    /// `ignore = [...]`.
+    pub ignore: Vec<String>,
+    /// `[[suppress]]` entries.
+    pub suppressions: Vec<Suppression>,
+}
+
+/// Where the configuration comes from: `--config PATH`; else `eksdrift.toml` in the working
+/// folder, unless that folder is (inside) a `--from` folder — a bundle is data from elsewhere,
+/// and a config shipped in it must not change the result; `--isolated` reads none.
+pub fn discover(explicit: Option<&Path>, isolated: bool, from: &[PathBuf]) -> Option<PathBuf> {
+    if isolated {
+        return None;
+    }
+    if let Some(p) = explicit {
+        return Some(p.to_owned());
+    }
+    let p = PathBuf::from(DEFAULT_FILE);
+    if !p.is_file() {
+        return None;
+    }
+    let here = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()?;
+    let inside_bundle = from
+        .iter()
+        .any(|f| std::fs::canonicalize(f).is_ok_and(|f| here.starts_with(&f)));
+    if inside_bundle {
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"note: eksdrift.toml in the working folder is not read: the folder is inside a --from bundle folder (pass --config to use it)\n",
+        );
+        return None;
+    }
+    Some(p)
+}
+
+/// Reads the configuration at `path` (none: the empty configuration).
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.display().to_string();
+    let file: File = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(0, |s| line_of(&text, s.start));
+        anyhow::anyhow!("{name}:{line}: {}", e.message())
+    })?;
+    Ok(Config {
+        path: Some(path.to_owned()),
+        select: file.select,
+        ignore: file.ignore,
+        suppressions: parse(&name, &text)?,
+    })
 }
 
 #[derive(Deserialize)]
@@ -43,23 +112,6 @@ struct Entry {
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// The suppressions to apply: from `--config PATH`, else `eksdrift.toml` when it exists, else
-/// none.
-pub fn load(explicit: Option<&Path>) -> Result<Vec<Suppression>> {
-    let path: PathBuf = if let Some(p) = explicit {
-        p.to_owned()
-    } else {
-        let p = PathBuf::from(DEFAULT_FILE);
-        if !p.is_file() {
-            return Ok(Vec::new());
-        }
-        p
-    };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&path.display().to_string(), &text)
 }
 
 /// Parses the text of a config file named `name` (for messages and `source`).

@@ -10,6 +10,8 @@ use drift_core::collect::{self, Collection, Options, Progress, Targets};
 use drift_core::report::{Report, Stats, TargetReport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use drift_core::selection::Selection;
+
 use crate::cli::LiveArgs;
 
 /// Where one account's credentials come from: a profile (or the default chain), and a role to
@@ -63,7 +65,12 @@ fn sources(args: &LiveArgs) -> Vec<Source> {
         .collect()
 }
 
-fn options(args: &LiveArgs, all_imports: bool, source: &Source) -> Options {
+fn options(
+    args: &LiveArgs,
+    all_imports: bool,
+    source: &Source,
+    inputs: &std::collections::BTreeSet<drift_core::input::Input>,
+) -> Options {
     Options {
         targets: if args.all_clusters {
             Targets::All
@@ -84,6 +91,7 @@ fn options(args: &LiveArgs, all_imports: bool, source: &Source) -> Options {
                 external_id: args.external_id.clone(),
                 session_name: args.session_name.clone(),
             }),
+        inputs: inputs.clone(),
     }
 }
 
@@ -91,8 +99,9 @@ fn run_collector(
     args: &LiveArgs,
     all_imports: bool,
     source: &Source,
+    inputs: &std::collections::BTreeSet<drift_core::input::Input>,
 ) -> Result<Collection, collect::CollectError> {
-    let opts = options(args, all_imports, source);
+    let opts = options(args, all_imports, source, inputs);
     let bar = if io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     } else {
@@ -129,12 +138,13 @@ fn run_collector(
 
 /// A live audit. `all_imports`: ask `ListImports` for every export of the clusters' eksctl
 /// stacks (a deletion gate, `--for delete-cluster`), not only for those a remediation changes.
-pub fn audit(args: &LiveArgs, all_imports: bool) -> Result<Report> {
+pub fn audit(args: &LiveArgs, all_imports: bool, selection: &Selection) -> Result<Report> {
     let started = Instant::now();
+    let inputs = selection.inputs();
     let mut targets = Vec::new();
     let mut api_calls: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for source in sources(args) {
-        let collection = match run_collector(args, all_imports, &source) {
+        let collection = match run_collector(args, all_imports, &source, &inputs) {
             Ok(c) => c,
             // An account whose role cannot be assumed fails alone; the others are audited.
             Err(collect::CollectError::AssumeRole(e)) => {
@@ -156,7 +166,11 @@ pub fn audit(args: &LiveArgs, all_imports: bool) -> Result<Report> {
         let account = collection.account.clone().or_else(|| source.account());
         targets.extend(collection.targets.into_iter().map(|t| {
             let mut report = match t.result {
-                Ok(snapshot) => drift_core::audit(&snapshot),
+                Ok(snapshot) => {
+                    let report = drift_core::audit_with(&snapshot, selection);
+                    crate::output::warn_partial(&report);
+                    report
+                }
                 Err(err) => {
                     let _ = writeln!(
                         io::stderr(),
@@ -272,8 +286,10 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
             "capture reads one account per run (one -p or one role); run it once per account with its own --out"
         );
     };
-    // A bundle is audited later, perhaps as a deletion gate: it holds every importer.
-    let collection = run_collector(args, true, source)?;
+    // A bundle is audited later, perhaps as a deletion gate, with any selection: it holds
+    // every input, and every importer.
+    let everything = drift_core::input::closure(drift_core::input::Input::ALL);
+    let collection = run_collector(args, true, source, &everything)?;
     let captured_at = crate::output::now_rfc3339();
     let mut stdout = io::stdout().lock();
     let mut code = 0;
@@ -298,6 +314,20 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
     for t in collection.targets {
         let written = match t.result {
             Ok(snapshot) => {
+                // A bundle holds what could be read; capture.json names what could not, so
+                // that auditing it reports the same rules as not checked. Exit 2 either way.
+                for (input, f) in &snapshot.failures {
+                    code = 2;
+                    let _ = writeln!(
+                        io::stderr(),
+                        "error: {} in {}: {input} not captured: {} failed ({}): {}",
+                        drift_core::text::terminal_safe(&t.cluster),
+                        t.region,
+                        drift_core::text::terminal_safe(&f.operation),
+                        f.kind.as_str(),
+                        drift_core::text::terminal_safe(&f.message)
+                    );
+                }
                 let part = folders
                     .get(&(t.region.clone(), t.cluster.clone()))
                     .cloned()
@@ -318,6 +348,7 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
                     cluster: t.cluster.clone(),
                     captured_at: captured_at.clone(),
                     queries: t.queries,
+                    failures: snapshot.failures.clone(),
                 };
                 write_bundle_atomically(&dir, &snapshot, &info).map(|()| dir)
             }

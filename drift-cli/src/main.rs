@@ -121,20 +121,48 @@ fn run(cli: Cli) -> Result<u8> {
 }
 
 fn audit(args: &AuditArgs) -> Result<u8> {
-    let report = if args.from.is_empty() {
-        live_audit(args)?
+    let config_path = config::discover(args.config.as_deref(), args.isolated, &args.from);
+    let config = config::load_config(config_path.as_deref())?;
+    if let Some(p) = &config.path {
+        let _ = writeln!(
+            io::stderr(),
+            "using {}",
+            drift_core::text::terminal_safe(&p.display().to_string())
+        );
+    }
+    // The command line's --select replaces the file's; --ignore adds to it.
+    let select = if args.select.is_empty() {
+        &config.select
+    } else {
+        &args.select
+    };
+    let ignore: Vec<String> = config.ignore.iter().chain(&args.ignore).cloned().collect();
+    let selection = drift_core::selection::Selection::new(select, &ignore).map_err(|e| {
+        anyhow::anyhow!(
+            "{}{e}",
+            config
+                .path
+                .as_ref()
+                .filter(|_| args.select.is_empty() && args.ignore.is_empty())
+                .map(|p| format!("{}: ", p.display()))
+                .unwrap_or_default()
+        )
+    })?;
+    let mut report = if args.from.is_empty() {
+        live_audit(args, &selection)?
     } else {
         offline::audit(
             &args.from,
             drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
+            &selection,
         )
     };
-    let mut report = report;
-    if !args.no_suppress {
-        let suppressions = config::load(args.config.as_deref())?;
-        if !suppressions.is_empty() {
-            drift_core::suppress::apply(&mut report, &suppressions, &config::today(), None);
-        }
+    report.tool.config = config.path.as_ref().map(|p| p.display().to_string());
+    if !selection.is_all() {
+        report.tool.selection = Some(selection.to_string());
+    }
+    if !args.no_suppress && !config.suppressions.is_empty() {
+        drift_core::suppress::apply(&mut report, &config.suppressions, &config::today(), None);
     }
     let report = report;
     // The -o format goes to stdout, or to the one bare --output-file; FORMAT=PATH adds files.
@@ -179,15 +207,45 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         Err(err) if output::is_broken_pipe(&err) => {}
         other => other?,
     }
-    Ok(exit_code(&report, args.fail_on, args.for_operation))
+    Ok(exit_code(
+        &report,
+        args.fail_on,
+        args.for_operation,
+        args.allow_partial,
+    ))
 }
 
-fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>) -> u8 {
+/// The contract's exit code. A failed target, or a partial one (unless `--allow-partial`),
+/// gives 2; so does a `--for` gate that depends on a rule whose read failed, whatever
+/// `--allow-partial` says. Under a gate, any finding that breaks the operation gives 1,
+/// whatever its severity.
+fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>, allow_partial: bool) -> u8 {
     if report
         .targets
         .iter()
         .any(|t| t.status == TargetStatus::Failed)
     {
+        return FAILURE;
+    }
+    let partial: Vec<&drift_core::TargetReport> = report
+        .targets
+        .iter()
+        .filter(|t| t.status == TargetStatus::Partial)
+        .collect();
+    if let Some(op) = gate {
+        let blind = gate_blind_spots(&partial, op);
+        if !blind.is_empty() {
+            for line in blind {
+                let _ = writeln!(
+                    io::stderr(),
+                    "error: {}",
+                    drift_core::text::terminal_safe(&line)
+                );
+            }
+            return FAILURE;
+        }
+    }
+    if !partial.is_empty() && !allow_partial {
         return FAILURE;
     }
     let threshold = match fail_on {
@@ -199,21 +257,54 @@ fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>) -> u8 {
     let Some(threshold) = threshold else {
         return OK;
     };
-    let counted = report
+    let mut open = report
         .targets
         .iter()
         .flat_map(|t| &t.findings)
-        .filter(|f| f.suppressed.is_none())
-        .filter(|f| gate.is_none_or(|op| f.breaks.contains(&op)));
-    if counted.into_iter().any(|f| f.severity >= threshold) {
-        FINDINGS
-    } else {
-        OK
+        .filter(|f| f.suppressed.is_none());
+    let hit = match gate {
+        // A finding that makes the gated command fail is what the gate is for.
+        Some(op) => open.any(|f| f.breaks.contains(&op)),
+        None => open.any(|f| f.severity >= threshold),
+    };
+    if hit { FINDINGS } else { OK }
+}
+
+/// For each partial target, the rules that break `op` and could not check for a failed read,
+/// with the read: a gate cannot pass on them.
+fn gate_blind_spots(partial: &[&drift_core::TargetReport], op: Operation) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in partial {
+        for n in &t.coverage.not_checked {
+            let Some(rule) = rules::find(&n.rule) else {
+                continue;
+            };
+            let failed = t
+                .inputs
+                .iter()
+                .filter(|i| rule.inputs.contains(&i.input))
+                .find_map(|i| i.failure.as_ref().filter(|f| !f.wording_only));
+            if rule.breaks.contains(&op)
+                && let Some(f) = failed
+            {
+                out.push(format!(
+                    "--for {} cannot pass for {} in {}: {} ({}) could not check because {} failed ({})",
+                    op.as_str(),
+                    t.cluster,
+                    t.region.as_deref().unwrap_or("?"),
+                    rule.code,
+                    rule.slug,
+                    f.operation,
+                    f.kind.as_str()
+                ));
+            }
+        }
     }
+    out
 }
 
 #[cfg(not(feature = "aws"))]
-fn live_audit(_: &AuditArgs) -> Result<Report> {
+fn live_audit(_: &AuditArgs, _: &drift_core::selection::Selection) -> Result<Report> {
     anyhow::bail!("this eksdrift was built without the `aws` feature: only --from is available")
 }
 
@@ -223,13 +314,13 @@ fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
 }
 
 #[cfg(feature = "aws")]
-fn live_audit(args: &AuditArgs) -> Result<Report> {
+fn live_audit(args: &AuditArgs, selection: &drift_core::selection::Selection) -> Result<Report> {
     use drift_core::report::Operation;
     let deleting = matches!(
         args.for_operation,
         Some(Operation::DeleteCluster | Operation::DeleteNodegroup)
     );
-    live::audit(&args.live, deleting)
+    live::audit(&args.live, deleting, selection)
 }
 
 #[cfg(feature = "aws")]

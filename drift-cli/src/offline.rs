@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use drift_core::bundle::{self, BundleError, ReadLimits};
 use drift_core::report::{ErrorKind, Report, Stats, TargetError, TargetReport};
+use drift_core::selection::Selection;
 
 /// Audits every bundle at or below `paths`. A bundle or folder that cannot be read becomes a
 /// failed target (and a line on stderr); it never stops the others.
-pub fn audit(paths: &[PathBuf], limits: ReadLimits) -> Report {
+pub fn audit(paths: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Report {
     let started = Instant::now();
     let mut targets = Vec::new();
     let mut dirs = Vec::new();
@@ -36,7 +37,7 @@ pub fn audit(paths: &[PathBuf], limits: ReadLimits) -> Report {
             Err(err) => targets.push(failed(path, &err)),
         }
     }
-    targets.extend(audit_all(&dirs, limits));
+    targets.extend(audit_all(&dirs, limits, selection));
     let stats = Stats::new(
         std::collections::BTreeMap::new(),
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -46,12 +47,16 @@ pub fn audit(paths: &[PathBuf], limits: ReadLimits) -> Report {
 
 /// One bundle's report. A panic (a bug: property tests say the engine has none) fails that
 /// bundle alone, as `internal`, rather than losing it or the other bundles' results.
-fn audit_one(dir: &Path, limits: ReadLimits) -> TargetReport {
+fn audit_one(dir: &Path, limits: ReadLimits, selection: &Selection) -> TargetReport {
     let run = || match bundle::read_bundle_with(dir, &limits) {
-        Ok(snapshot) => drift_core::audit(&snapshot),
+        Ok(snapshot) => {
+            let report = drift_core::audit_with(&snapshot, selection);
+            crate::output::warn_partial(&report);
+            report
+        }
         Err(err) => failed(dir, &err),
     };
-    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|_| {
         TargetReport::failed(
             folder_name(dir),
             None,
@@ -83,12 +88,15 @@ fn failed(path: &Path, err: &BundleError) -> TargetReport {
 }
 
 /// Reads and audits bundles on every core; results keep the input order.
-fn audit_all(dirs: &[PathBuf], limits: ReadLimits) -> Vec<TargetReport> {
+fn audit_all(dirs: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Vec<TargetReport> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(dirs.len().max(1));
     if workers <= 1 {
-        return dirs.iter().map(|d| audit_one(d, limits)).collect();
+        return dirs
+            .iter()
+            .map(|d| audit_one(d, limits, selection))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, TargetReport)> = std::thread::scope(|scope| {
@@ -99,7 +107,7 @@ fn audit_all(dirs: &[PathBuf], limits: ReadLimits) -> Vec<TargetReport> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(dir) = dirs.get(i) else { break };
-                        mine.push((i, audit_one(dir, limits)));
+                        mine.push((i, audit_one(dir, limits, selection)));
                     }
                     mine
                 })

@@ -175,3 +175,31 @@ pub fn now_rfc3339() -> String {
         .format(&fmt)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
+
+/// A line on stderr for a target audited in part: which reads failed, and how many rules that
+/// left out.
+pub fn warn_partial(report: &drift_core::TargetReport) {
+    if report.status != drift_core::report::TargetStatus::Partial {
+        return;
+    }
+    let whom = if report.source == "live" {
+        format!(
+            "{} in {}",
+            report.cluster,
+            report.region.as_deref().unwrap_or("?")
+        )
+    } else {
+        report.source.clone()
+    };
+    let reads: Vec<String> = report
+        .failed_inputs()
+        .map(|f| format!("{} failed ({})", f.operation, f.kind.as_str()))
+        .collect();
+    let _ = writeln!(
+        io::stderr(),
+        "warning: {}: partial audit: {}; {} rules not checked",
+        drift_core::text::terminal_safe(&whom),
+        drift_core::text::terminal_safe(&reads.join("; ")),
+        report.coverage.not_checked.len()
+    );
+}

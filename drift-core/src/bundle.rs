@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::input::{Input, InputFailure};
+use crate::report::ErrorKind;
 use crate::snapshot::{
     AccessEntry, AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup,
     PodIdentityAssociation, Role, SecurityGroup, Snapshot, Stack, StackResource, Subnet,
@@ -66,27 +68,38 @@ pub const DESCRIBE_POD_IDENTITY_ASSOCIATION: &str = "describe-pod-identity-assoc
 /// as invalid input rather than exhausting memory.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// The most a whole bundle's files may add up to unless told otherwise: 512 MiB. Each file is
+/// under [`DEFAULT_MAX_FILE_BYTES`], but a folder of per-item files (sparse ones take no disk)
+/// could otherwise add up to any size.
+pub const DEFAULT_MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Bounds on what reading a bundle may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReadLimits {
     /// Largest file read, in bytes.
     pub max_file_bytes: u64,
+    /// Most the files of one bundle may add up to, in bytes.
+    pub max_bundle_bytes: u64,
 }
 
 impl Default for ReadLimits {
     fn default() -> Self {
         ReadLimits {
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            max_bundle_bytes: DEFAULT_MAX_BUNDLE_BYTES,
         }
     }
 }
 
 impl ReadLimits {
-    /// Limits with a given largest file size.
+    /// Limits with a given largest file size (and a bundle total of at least twice that).
     #[must_use]
     pub fn with_max_file_bytes(max_file_bytes: u64) -> Self {
-        ReadLimits { max_file_bytes }
+        ReadLimits {
+            max_file_bytes,
+            max_bundle_bytes: DEFAULT_MAX_BUNDLE_BYTES.max(max_file_bytes.saturating_mul(2)),
+        }
     }
 }
 
@@ -155,6 +168,10 @@ pub struct CaptureInfo {
     /// The AWS calls made, as `service:Operation` with their parameters.
     #[serde(default)]
     pub queries: Vec<String>,
+    /// The inputs whose read failed during the capture: auditing the bundle reports the same
+    /// rules as not checked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<Input, InputFailure>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -352,6 +369,8 @@ fn read_file(path: &Path, limits: ReadLimits) -> Result<Option<Vec<u8>>, BundleE
 #[derive(Debug, Clone, Default)]
 pub struct BundleFiles {
     files: BTreeMap<String, Vec<u8>>,
+    /// Optional files (or per-item folders) that could not be read, with why.
+    errors: BTreeMap<String, String>,
 }
 
 impl BundleFiles {
@@ -364,6 +383,12 @@ impl BundleFiles {
     /// Adds (or replaces) the file at `name`.
     pub fn insert(&mut self, name: impl Into<String>, bytes: Vec<u8>) {
         self.files.insert(name.into(), bytes);
+    }
+
+    /// Records that the optional file or folder `name` could not be read: the input it holds
+    /// fails, the rest of the bundle is read.
+    pub fn insert_error(&mut self, name: impl Into<String>, message: impl Into<String>) {
+        self.errors.insert(name.into(), message.into());
     }
 
     /// The file at `name`.
@@ -399,6 +424,9 @@ const TOP_LEVEL: [&str; 15] = [
     LIST_ACCESS_ENTRIES,
     LIST_POD_IDENTITY_ASSOCIATIONS,
 ];
+
+/// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
+const REQUIRED: [&str; 3] = [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS];
 
 /// Per-item folders a bundle may hold (one file per item).
 const ITEM_FOLDERS: [&str; 4] = [
@@ -455,10 +483,38 @@ pub fn read_bundle_with(dir: &Path, limits: &ReadLimits) -> Result<Snapshot, Bun
         });
     }
     let mut files = BundleFiles::new();
-    for name in TOP_LEVEL {
-        if let Some(bytes) = read_file(&dir.join(name), *limits)? {
-            files.insert(name, bytes);
+    let mut total: u64 = 0;
+    let mut add = |files: &mut BundleFiles, name: String, path: &Path, required: bool| {
+        match read_file(path, *limits) {
+            Ok(Some(bytes)) => {
+                total = total.saturating_add(bytes.len() as u64);
+                if total > limits.max_bundle_bytes {
+                    return Err(BundleError::Invalid {
+                        path: dir.to_owned(),
+                        message: format!(
+                            "the bundle's files add up to more than {} bytes, the limit for one bundle",
+                            limits.max_bundle_bytes
+                        ),
+                    });
+                }
+                files.insert(name, bytes);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) if required => Err(e),
+            Err(e) => {
+                files.insert_error(name, e.to_string());
+                Ok(())
+            }
         }
+    };
+    for name in TOP_LEVEL {
+        add(
+            &mut files,
+            name.to_owned(),
+            &dir.join(name),
+            REQUIRED.contains(&name),
+        )?;
     }
     for folder in ITEM_FOLDERS {
         let path = dir.join(folder);
@@ -466,23 +522,32 @@ pub fn read_bundle_with(dir: &Path, limits: &ReadLimits) -> Result<Snapshot, Bun
         match fs::symlink_metadata(&path) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
-                return Err(BundleError::Invalid {
-                    path,
-                    message: "not a folder (a per-item folder is never followed through a link)"
-                        .to_owned(),
-                });
+                files.insert_error(
+                    folder,
+                    format!(
+                        "{}: not a folder (a per-item folder is never followed through a link)",
+                        path.display()
+                    ),
+                );
+                continue;
             }
             Err(_) => continue,
         }
-        let entries = fs::read_dir(&path).map_err(|source| BundleError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let entries = match fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(e) => {
+                files.insert_error(folder, format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
         for entry in entries {
-            let entry = entry.map_err(|source| BundleError::Io {
-                path: path.clone(),
-                source,
-            })?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    files.insert_error(folder, format!("{}: {e}", path.display()));
+                    break;
+                }
+            };
             let name = entry.file_name().to_string_lossy().into_owned();
             if !Path::new(&name)
                 .extension()
@@ -490,9 +555,7 @@ pub fn read_bundle_with(dir: &Path, limits: &ReadLimits) -> Result<Snapshot, Bun
             {
                 continue;
             }
-            if let Some(bytes) = read_file(&entry.path(), *limits)? {
-                files.insert(format!("{folder}/{name}"), bytes);
-            }
+            add(&mut files, format!("{folder}/{name}"), &entry.path(), false)?;
         }
     }
     parse_bundle(dir, &files)
@@ -506,23 +569,109 @@ fn parse_optional<T: DeserializeOwned>(
     bytes.map(|b| parse(&dir.join(name), b)).transpose()
 }
 
-/// Parses a bundle's file contents (as read from `dir`, which errors and `source` name).
+/// The optional inputs of a bundle being parsed, and the ones that failed.
+struct Optional<'a> {
+    dir: &'a Path,
+    files: &'a BundleFiles,
+    failures: BTreeMap<Input, InputFailure>,
+}
+
+impl Optional<'_> {
+    fn fail(&mut self, input: Input, name: &str, message: String) {
+        self.failures
+            .entry(input)
+            .or_insert_with(|| InputFailure::new(name, ErrorKind::InvalidInput, message));
+    }
+
+    /// The optional file `name`, which holds `input`: `None` when absent, or when it cannot be
+    /// read or parsed (then `input` failed, and only the rules that need it are not checked).
+    fn file<T: DeserializeOwned>(&mut self, input: Input, name: &str) -> Option<T> {
+        if let Some(message) = self.files.errors.get(name) {
+            self.fail(input, name, message.clone());
+            return None;
+        }
+        match parse_optional(self.dir, name, self.files.get(name)) {
+            Ok(v) => v,
+            Err(e) => {
+                self.fail(input, name, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// The per-item folder `folder`, which holds `input` (see [`read_items`]).
+    fn items<F: DeserializeOwned, T>(
+        &mut self,
+        input: Input,
+        folder: &str,
+        item: impl Fn(&str, F) -> Result<T, String>,
+        key: impl Fn(&T) -> String,
+    ) -> Vec<T> {
+        let prefix = format!("{folder}/");
+        let broken = self
+            .files
+            .errors
+            .iter()
+            .find(|(name, _)| *name == folder || name.starts_with(&prefix))
+            .map(|(name, message)| (name.clone(), message.clone()));
+        if let Some((name, message)) = broken {
+            self.fail(input, &name, message);
+            return Vec::new();
+        }
+        match read_items(self.dir, self.files, folder, item, key) {
+            Ok(items) => items,
+            Err(e) => {
+                self.fail(input, folder, e.to_string());
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Parses a bundle's file contents (as read from `dir`, which errors and `source` name). A
+/// required file that is missing or broken fails the bundle; an optional one that is broken
+/// fails only its input (recorded in the snapshot's `failures`).
 pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleError> {
     let required = |name: &str| {
+        if let Some(message) = files.errors.get(name) {
+            return Err(BundleError::Invalid {
+                path: dir.join(name),
+                message: message.clone(),
+            });
+        }
         files.get(name).ok_or_else(|| BundleError::Missing {
             path: dir.join(name),
         })
     };
-    let optional = |name: &str| files.get(name);
+    let mut opt = Optional {
+        dir,
+        files,
+        failures: BTreeMap::new(),
+    };
     let stacks: StacksFile = parse(&dir.join(DESCRIBE_STACKS), required(DESCRIBE_STACKS)?)?;
-    let clusters: Option<ClustersFile> =
-        parse_optional(dir, LIST_CLUSTERS, optional(LIST_CLUSTERS))?;
-    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, optional(CAPTURE))?;
-    let cluster = match (files.get(DESCRIBE_CLUSTER), &clusters) {
-        (Some(bytes), _) => parse::<ClusterFile>(&dir.join(DESCRIBE_CLUSTER), bytes)?.cluster,
+    let capture: Option<CaptureInfo> = parse_optional(dir, CAPTURE, files.get(CAPTURE))?;
+    let has_cluster =
+        files.get(DESCRIBE_CLUSTER).is_some() || files.errors.contains_key(DESCRIBE_CLUSTER);
+    // Without describe-cluster.json, list-clusters.json is what says the cluster is gone: it
+    // must then be readable.
+    let clusters: Option<ClustersFile> = if has_cluster {
+        opt.file(Input::ListClusters, LIST_CLUSTERS)
+    } else {
+        if let Some(message) = files.errors.get(LIST_CLUSTERS) {
+            return Err(BundleError::Invalid {
+                path: dir.join(LIST_CLUSTERS),
+                message: message.clone(),
+            });
+        }
+        parse_optional(dir, LIST_CLUSTERS, files.get(LIST_CLUSTERS))?
+    };
+    let cluster = match (has_cluster, &clusters) {
+        (true, _) => {
+            parse::<ClusterFile>(&dir.join(DESCRIBE_CLUSTER), required(DESCRIBE_CLUSTER)?)?.cluster
+        }
         // A cluster that no longer exists has no describe-cluster.json; list-clusters.json
         // says so, and the bundle holds the stacks it left behind.
-        (None, Some(listed)) => {
+        (false, Some(listed)) => {
             let name = leftover_cluster_name(dir, capture.as_ref(), &stacks.stacks)?;
             if listed.clusters.contains(&name) {
                 return Err(BundleError::Missing {
@@ -534,7 +683,7 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
                 ..Cluster::default()
             }
         }
-        (None, None) => {
+        (false, None) => {
             return Err(BundleError::Missing {
                 path: dir.join(DESCRIBE_CLUSTER),
             });
@@ -546,86 +695,82 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
             message: "cluster.name is empty".to_owned(),
         });
     }
-    let subnets: Option<SubnetsFile> =
-        parse_optional(dir, DESCRIBE_SUBNETS, optional(DESCRIBE_SUBNETS))?;
-    let subnets = match subnets {
-        Some(s) => s.subnets,
+    let leftover = clusters
+        .as_ref()
+        .is_some_and(|c| !c.clusters.contains(&cluster.name));
+    let subnets = if leftover && files.get(DESCRIBE_SUBNETS).is_none() {
         // Required for a cluster that exists; leftover stacks are audited without it.
-        None if clusters
-            .as_ref()
-            .is_some_and(|c| !c.clusters.contains(&cluster.name)) =>
-        {
-            Vec::new()
-        }
-        None => required(DESCRIBE_SUBNETS).map(|_| Vec::new())?,
+        Vec::new()
+    } else {
+        parse::<SubnetsFile>(&dir.join(DESCRIBE_SUBNETS), required(DESCRIBE_SUBNETS)?)?.subnets
     };
-    let groups: Option<SecurityGroupsFile> = parse_optional(
-        dir,
-        DESCRIBE_SECURITY_GROUPS,
-        optional(DESCRIBE_SECURITY_GROUPS),
-    )?;
-    let template: Option<TemplateFile> = parse_optional(dir, GET_TEMPLATE, optional(GET_TEMPLATE))?;
-    let resources: Option<StackResourcesFile> = parse_optional(
-        dir,
-        DESCRIBE_STACK_RESOURCES,
-        optional(DESCRIBE_STACK_RESOURCES),
-    )?;
+    let groups: Option<SecurityGroupsFile> =
+        opt.file(Input::DescribeSecurityGroups, DESCRIBE_SECURITY_GROUPS);
+    let template: Option<TemplateFile> = opt.file(Input::GetTemplate, GET_TEMPLATE);
+    let resources: Option<StackResourcesFile> =
+        opt.file(Input::DescribeStackResources, DESCRIBE_STACK_RESOURCES);
     let mut imports: Option<BTreeMap<String, Vec<String>>> = None;
-    for (file_name, bytes) in files.items(LIST_IMPORTS) {
-        let path = dir.join(LIST_IMPORTS).join(file_name);
-        let export = item_name(file_name).ok_or_else(|| BundleError::Invalid {
-            path: path.clone(),
-            message: "the file name is not `<export name>.json`".to_owned(),
-        })?;
-        let file: ImportsFile = parse(&path, bytes)?;
-        imports.get_or_insert_default().insert(export, file.imports);
+    let import_items: Vec<(String, Vec<String>)> = opt.items(
+        Input::ListImports,
+        LIST_IMPORTS,
+        |file_name, f: ImportsFile| {
+            item_name(file_name)
+                .map(|export| (export, f.imports))
+                .ok_or_else(|| "the file name is not `<export name>.json`".to_owned())
+        },
+        |(export, _)| export.clone(),
+    );
+    if files.items(LIST_IMPORTS).next().is_some() && !opt.failures.contains_key(&Input::ListImports)
+    {
+        imports = Some(import_items.into_iter().collect());
     }
-    let nodegroup_names: Option<NodegroupsFile> =
-        parse_optional(dir, LIST_NODEGROUPS, optional(LIST_NODEGROUPS))?;
-    let nodegroups: Vec<Nodegroup> = read_items::<NodegroupFile, _>(
-        dir,
-        files,
+    let nodegroup_names: Option<NodegroupsFile> = opt.file(Input::ListNodegroups, LIST_NODEGROUPS);
+    let nodegroups: Vec<Nodegroup> = opt.items(
+        Input::ListNodegroups,
         DESCRIBE_NODEGROUP,
-        |f| f.nodegroup,
+        |_, f: NodegroupFile| Ok(f.nodegroup),
         |n| n.nodegroup_name.clone(),
-    )?;
-    let groups_file: Option<AutoScalingGroupsFile> = parse_optional(
-        dir,
+    );
+    let groups_file: Option<AutoScalingGroupsFile> = opt.file(
+        Input::DescribeAutoScalingGroups,
         DESCRIBE_AUTO_SCALING_GROUPS,
-        optional(DESCRIBE_AUTO_SCALING_GROUPS),
-    )?;
-    let versions: Option<LaunchTemplateVersionsFile> = parse_optional(
-        dir,
+    );
+    let versions: Option<LaunchTemplateVersionsFile> = opt.file(
+        Input::DescribeLaunchTemplateVersions,
         DESCRIBE_LAUNCH_TEMPLATE_VERSIONS,
-        optional(DESCRIBE_LAUNCH_TEMPLATE_VERSIONS),
-    )?;
-    let providers: Option<ProvidersFile> = parse_optional(
-        dir,
+    );
+    let providers: Option<ProvidersFile> = opt.file(
+        Input::ListOpenIdConnectProviders,
         LIST_OPEN_ID_CONNECT_PROVIDERS,
-        optional(LIST_OPEN_ID_CONNECT_PROVIDERS),
-    )?;
-    let roles: Option<RolesFile> = parse_optional(dir, LIST_ROLES, optional(LIST_ROLES))?;
+    );
+    let roles: Option<RolesFile> = opt.file(Input::ListRoles, LIST_ROLES);
     let entries: Option<AccessEntriesFile> =
-        parse_optional(dir, LIST_ACCESS_ENTRIES, optional(LIST_ACCESS_ENTRIES))?;
-    let entry_details: Vec<AccessEntry> = read_items::<AccessEntryFile, _>(
-        dir,
-        files,
+        opt.file(Input::ListAccessEntries, LIST_ACCESS_ENTRIES);
+    let entry_details: Vec<AccessEntry> = opt.items(
+        Input::ListAccessEntries,
         DESCRIBE_ACCESS_ENTRY,
-        |f| f.access_entry,
+        |_, f: AccessEntryFile| Ok(f.access_entry),
         |e| e.principal_arn.clone(),
-    )?;
-    let associations: Option<AssociationsFile> = parse_optional(
-        dir,
+    );
+    let associations: Option<AssociationsFile> = opt.file(
+        Input::ListPodIdentityAssociations,
         LIST_POD_IDENTITY_ASSOCIATIONS,
-        optional(LIST_POD_IDENTITY_ASSOCIATIONS),
-    )?;
-    let association_details: Vec<PodIdentityAssociation> = read_items::<AssociationFile, _>(
-        dir,
-        files,
+    );
+    let association_details: Vec<PodIdentityAssociation> = opt.items(
+        Input::ListPodIdentityAssociations,
         DESCRIBE_POD_IDENTITY_ASSOCIATION,
-        |f| f.association,
+        |_, f: AssociationFile| Ok(f.association),
         |a| a.association_id.clone(),
-    )?;
+    );
+    let mut failures = opt.failures;
+    // What the capture itself could not read stays failed.
+    if let Some(c) = &capture {
+        for (input, failure) in &c.failures {
+            failures.entry(*input).or_insert_with(|| failure.clone());
+        }
+    }
+    // An input that failed holds nothing trustworthy.
+    let ok = |i: Input| !failures.contains_key(&i);
 
     Ok(Snapshot {
         source: dir.display().to_string(),
@@ -637,17 +782,37 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         template: template.map(|t| t.template_body),
         stack_resources: resources.map(|r| r.stack_resources),
         imports,
-        nodegroup_names: nodegroup_names.map(|n| n.nodegroups),
-        nodegroups,
+        nodegroup_names: nodegroup_names
+            .map(|n| n.nodegroups)
+            .filter(|_| ok(Input::ListNodegroups)),
+        nodegroups: if ok(Input::ListNodegroups) {
+            nodegroups
+        } else {
+            Vec::new()
+        },
         auto_scaling_groups: groups_file.map(|g| g.auto_scaling_groups),
         launch_template_versions: versions.map(|v| v.launch_template_versions),
         clusters: clusters.map(|c| c.clusters),
         oidc_providers: providers.map(|p| p.providers.into_iter().map(|p| p.arn).collect()),
         roles: roles.map(|r| r.roles),
-        access_entries: entries.map(|e| e.access_entries),
-        access_entry_details: entry_details,
-        pod_identity_associations: associations.map(|a| a.associations),
-        pod_identity_details: association_details,
+        access_entries: entries
+            .map(|e| e.access_entries)
+            .filter(|_| ok(Input::ListAccessEntries)),
+        access_entry_details: if ok(Input::ListAccessEntries) {
+            entry_details
+        } else {
+            Vec::new()
+        },
+        pod_identity_associations: associations
+            .map(|a| a.associations)
+            .filter(|_| ok(Input::ListPodIdentityAssociations)),
+        pod_identity_details: if ok(Input::ListPodIdentityAssociations) {
+            association_details
+        } else {
+            Vec::new()
+        },
+        failures,
+        skipped: std::collections::BTreeSet::new(),
     })
 }
 
@@ -657,15 +822,20 @@ fn read_items<F: DeserializeOwned, T>(
     dir: &Path,
     files: &BundleFiles,
     folder: &str,
-    item: impl Fn(F) -> T,
+    item: impl Fn(&str, F) -> Result<T, String>,
     key: impl Fn(&T) -> String,
 ) -> Result<Vec<T>, BundleError> {
     let mut out: Vec<(String, T)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (file_name, bytes) in files.items(folder) {
         let path = dir.join(folder).join(file_name);
-        let value = item(parse::<F>(&path, bytes)?);
+        let value =
+            item(file_name, parse::<F>(&path, bytes)?).map_err(|message| BundleError::Invalid {
+                path: path.clone(),
+                message,
+            })?;
         let k = key(&value);
-        if out.iter().any(|(seen, _)| *seen == k) {
+        if !seen.insert(k.clone()) {
             return Err(BundleError::Invalid {
                 path,
                 message: format!("a second file for {}", crate::text::inline(&k)),
@@ -944,10 +1114,14 @@ fn write_items<T, F: Serialize>(
     let mut used = std::collections::BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
         let (name, content) = file(item);
-        let mut name = item_file_name(&name);
-        if !used.insert(name.to_lowercase()) {
-            name = item_file_name(&format!("{}-{i}", name.trim_end_matches(".json")));
-            used.insert(name.to_lowercase());
+        let base = name;
+        let mut name = item_file_name(&base);
+        // A clash (after making the name safe, or by case) gets a suffix; the suffixed name
+        // is checked too, so no item's file ever replaces another's.
+        let mut n = i;
+        while !used.insert(name.to_lowercase()) {
+            name = item_file_name(&format!("{base}-{n}"));
+            n += 1;
         }
         write_json(&path, &name, &content)?;
     }
@@ -1090,8 +1264,12 @@ mod tests {
             r#"{"nodegroup":{"nodegroupName":"a"}}"#,
         )
         .unwrap();
-        let err = read_bundle(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("a second file for a"), "{err}");
+        // A second file for one nodegroup fails that input alone: the rest is read.
+        let s = read_bundle(dir.path()).unwrap();
+        let f = &s.failures[&Input::ListNodegroups];
+        assert!(f.message.contains("a second file for a"), "{f:?}");
+        assert_eq!(f.kind, ErrorKind::InvalidInput);
+        assert!(s.nodegroup_names.is_none() && s.nodegroups.is_empty());
     }
 
     #[test]
@@ -1224,8 +1402,18 @@ mod tests {
         // A sparse 2 GiB file: nothing is read, the size alone refuses it.
         let big = fs::File::create(dir.path().join(DESCRIBE_SECURITY_GROUPS)).unwrap();
         big.set_len(2 << 30).unwrap();
+        // An optional file: its input fails, the bundle is read.
+        let s = read_bundle(dir.path()).unwrap();
+        let err = &s.failures[&Input::DescribeSecurityGroups].message;
+        assert!(err.contains("over the limit of 268435456 bytes"), "{err}");
+        assert!(s.security_groups.is_none());
+        // A required file over the limit fails the bundle.
+        fs::remove_file(dir.path().join(DESCRIBE_SECURITY_GROUPS)).unwrap();
+        let big = fs::File::create(dir.path().join(DESCRIBE_SUBNETS)).unwrap();
+        big.set_len(2 << 30).unwrap();
         let err = read_bundle(dir.path()).unwrap_err().to_string();
         assert!(err.contains("over the limit of 268435456 bytes"), "{err}");
+        fs::write(dir.path().join(DESCRIBE_SUBNETS), r#"{"Subnets":[]}"#).unwrap();
         let err = read_bundle_with(dir.path(), &ReadLimits::with_max_file_bytes(10))
             .unwrap_err()
             .to_string();
@@ -1233,6 +1421,26 @@ mod tests {
             err.contains("describe-stacks.json") || err.contains("describe-cluster.json"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_bundle_is_bounded_as_a_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal_bundle(dir.path());
+        let folder = dir.path().join(DESCRIBE_NODEGROUP);
+        fs::create_dir(&folder).unwrap();
+        // Each file is under the per-file limit; together they are over the bundle's.
+        for i in 0..4 {
+            fs::write(folder.join(format!("ng-{i}.json")), vec![b' '; 400]).unwrap();
+        }
+        let limits = ReadLimits {
+            max_file_bytes: 500,
+            max_bundle_bytes: 1000,
+        };
+        let err = read_bundle_with(dir.path(), &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("add up to more than 1000 bytes"), "{err}");
     }
 
     #[test]

@@ -2,21 +2,39 @@
 //! drift is data, so a missing output or a deleted subnet is a finding, not an error.
 
 use crate::report::{Coverage, NotChecked, StackInfo, TargetReport, TargetStatus, sort_findings};
-use crate::rules::{ALL, Context};
+use crate::rules::Context;
+use crate::selection::Selection;
 use crate::snapshot::Snapshot;
 
 /// Audits one cluster: runs every rule of [`crate::rules::ALL`] and sorts the findings.
 #[must_use]
 pub fn audit(snapshot: &Snapshot) -> TargetReport {
+    audit_with(snapshot, &Selection::all())
+}
+
+/// Audits one cluster with the rules `selection` picks (the others are not run and not
+/// listed). A rule whose input failed is `not_checked` with the failed operation and its kind,
+/// and the target is `partial`; every other rule still runs.
+#[must_use]
+pub fn audit_with(snapshot: &Snapshot, selection: &Selection) -> TargetReport {
     let ctx = Context::new(snapshot);
     let mut findings = Vec::new();
     let mut coverage = Coverage::default();
+    let mut partial = false;
     let leftover = snapshot.cluster_missing();
-    for rule in ALL.iter().filter(|r| !r.is_tool()) {
+    for rule in selection.rules() {
         if leftover && !rule.leftover_stacks {
             coverage.not_checked.push(NotChecked {
                 rule: rule.slug.to_owned(),
                 reason: "the cluster does not exist in the region (not in ListClusters): only the stacks it left behind are audited".to_owned(),
+            });
+            continue;
+        }
+        if let Some(failure) = rule.inputs.iter().find_map(|i| snapshot.failure(*i)) {
+            partial = true;
+            coverage.not_checked.push(NotChecked {
+                rule: rule.slug.to_owned(),
+                reason: failure.reason(),
             });
             continue;
         }
@@ -37,7 +55,11 @@ pub fn audit(snapshot: &Snapshot) -> TargetReport {
         account: None,
         region: snapshot.effective_region().map(str::to_owned),
         source: snapshot.source.clone(),
-        status: TargetStatus::Audited,
+        status: if partial {
+            TargetStatus::Partial
+        } else {
+            TargetStatus::Audited
+        },
         error: None,
         stack: ctx.discovery.stack.map(|s| StackInfo {
             name: s.stack_name.clone(),
@@ -45,6 +67,7 @@ pub fn audit(snapshot: &Snapshot) -> TargetReport {
             eksctl_version: s.eksctl_version().map(str::to_owned),
         }),
         coverage,
+        inputs: snapshot.input_results(),
         findings,
     }
 }

@@ -32,14 +32,16 @@ pub mod bundle;
 pub mod collect;
 pub mod discovery;
 pub mod engine;
+pub mod input;
 pub mod plan;
 pub mod readonly;
 pub mod report;
 pub mod rules;
+pub mod selection;
 pub mod snapshot;
 pub mod suppress;
 pub mod text;
 
-pub use engine::audit;
+pub use engine::{audit, audit_with};
 pub use report::{Finding, Report, Severity, TargetReport};
 pub use snapshot::Snapshot;

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::snapshot::{Cluster, Stack};
 
 /// Version of the JSON report layout: minor = additive, major = breaking.
-pub const SCHEMA_VERSION: &str = "1.2";
+pub const SCHEMA_VERSION: &str = "1.3";
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -77,6 +77,13 @@ pub struct Tool {
     pub name: String,
     /// Version.
     pub version: String,
+    /// The configuration file in use (`eksdrift.toml`, `--config`), when one was read (schema
+    /// 1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// The rule selection (`--select` / `--ignore`), when one was given (schema 1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +96,10 @@ pub struct Summary {
     pub targets: usize,
     /// Targets audited in full.
     pub audited: usize,
+    /// Targets audited in part: an input failed, and the rules that need it were not checked
+    /// (schema 1.3).
+    #[serde(default)]
+    pub partial: usize,
     /// Targets that could not be audited.
     pub failed: usize,
     /// Findings by severity, suppressed ones left out.
@@ -143,6 +154,9 @@ pub struct Stats {
 pub enum TargetStatus {
     /// Every rule ran (or said why it could not).
     Audited,
+    /// An input failed: the rules that need it are not checked, every other rule ran (schema
+    /// 1.3).
+    Partial,
     /// The target could not be read; see `error`.
     Failed,
 }
@@ -171,6 +185,10 @@ pub struct TargetReport {
     pub stack: Option<StackInfo>,
     /// Which rules ran, and which could not and why.
     pub coverage: Coverage,
+    /// Each input: read, absent or failed (schema 1.3; empty for a target that failed before
+    /// any input was read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<crate::input::InputResult>,
     /// Findings by severity.
     pub findings: Vec<Finding>,
 }
@@ -215,8 +233,23 @@ impl TargetReport {
             error: Some(error),
             stack: None,
             coverage: Coverage::default(),
+            inputs: Vec::new(),
             findings: Vec::new(),
         }
+    }
+
+    /// The inputs that failed and made rules not checked.
+    pub fn failed_inputs(&self) -> impl Iterator<Item = &crate::input::InputFailure> {
+        self.inputs
+            .iter()
+            .filter_map(|i| i.failure.as_ref())
+            .filter(|f| !f.wording_only)
+    }
+
+    /// True when the target was audited, in full or in part.
+    #[must_use]
+    pub fn was_audited(&self) -> bool {
+        matches!(self.status, TargetStatus::Audited | TargetStatus::Partial)
     }
 
     /// Findings of this target per severity.
@@ -252,14 +285,21 @@ pub enum ErrorKind {
     NotFound,
     /// `access_denied`: the credentials lack a permission.
     AccessDenied,
+    /// `unsupported`: the endpoint does not offer the operation (HTTP 404 without an AWS error,
+    /// `UnknownOperationException`, `InvalidAction`).
+    Unsupported,
     /// `throttled`: AWS throttled every retry.
     Throttled,
     /// `timeout`: every attempt timed out.
     Timeout,
     /// `network`: the endpoint could not be reached.
     Network,
-    /// `invalid_input`: a bundle file, or an answer, that is not what AWS returns.
+    /// `invalid_input`: a bundle or config file that is not what it should be.
     InvalidInput,
+    /// `invalid_response`: an AWS answer that does not parse, or a listing that never ends.
+    InvalidResponse,
+    /// `credentials`: no usable credentials.
+    Credentials,
     /// `internal`: a bug in eksdrift, or an answer it cannot classify.
     Internal,
 }
@@ -271,10 +311,13 @@ impl ErrorKind {
         match self {
             ErrorKind::NotFound => "not_found",
             ErrorKind::AccessDenied => "access_denied",
+            ErrorKind::Unsupported => "unsupported",
             ErrorKind::Throttled => "throttled",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Network => "network",
             ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::InvalidResponse => "invalid_response",
+            ErrorKind::Credentials => "credentials",
             ErrorKind::Internal => "internal",
         }
     }
@@ -510,11 +553,14 @@ impl Report {
             tool: Tool {
                 name: "eksdrift".to_owned(),
                 version: env!("CARGO_PKG_VERSION").to_owned(),
+                config: None,
+                selection: None,
             },
             generated_at,
             summary: Summary {
                 targets: 0,
                 audited: 0,
+                partial: 0,
                 failed: 0,
                 findings: SeverityCounts::default(),
                 suppressed: 0,
@@ -530,10 +576,13 @@ impl Report {
     pub fn recount(&mut self) {
         let mut findings = SeverityCounts::default();
         let mut audited = 0;
+        let mut partial = 0;
         let mut suppressed = 0;
         for t in &self.targets {
-            if t.status == TargetStatus::Audited {
-                audited += 1;
+            match t.status {
+                TargetStatus::Audited => audited += 1,
+                TargetStatus::Partial => partial += 1,
+                TargetStatus::Failed => {}
             }
             for f in &t.findings {
                 if f.suppressed.is_some() {
@@ -546,7 +595,8 @@ impl Report {
         self.summary = Summary {
             targets: self.targets.len(),
             audited,
-            failed: self.targets.len() - audited,
+            partial,
+            failed: self.targets.len() - audited - partial,
             findings,
             suppressed,
         };

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::input::{Input, InputFailure, InputResult, InputStatus};
+
 /// Everything known about one audit target. Build one with `..Snapshot::default()` so that
 /// inputs added later keep your code compiling.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -79,6 +81,14 @@ pub struct Snapshot {
     /// The associations as `DescribePodIdentityAssociation` returned them (with `roleArn`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pod_identity_details: Vec<PodIdentityAssociation>,
+    /// The inputs whose read failed, with why: the rules that need one are not checked and the
+    /// target is partial (a failure marked `wording_only` degrades only a remediation's words).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<Input, InputFailure>,
+    /// Inputs deliberately not read (no selected rule needs them) whose field cannot say so
+    /// itself (`subnets` is a list, not an option).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub skipped: std::collections::BTreeSet<Input>,
 }
 
 impl Snapshot {
@@ -147,6 +157,56 @@ impl Snapshot {
             .as_ref()?
             .iter()
             .find(|r| role_key(&r.arn) == Some(wanted))
+    }
+
+    /// Whether each input was read, absent or failed, in [`Input::ALL`]'s order.
+    #[must_use]
+    pub fn input_results(&self) -> Vec<InputResult> {
+        Input::ALL
+            .into_iter()
+            .map(|input| {
+                let failure = self.failures.get(&input).cloned();
+                let status = if failure.is_some() {
+                    InputStatus::Failed
+                } else if self.skipped.contains(&input) || !self.holds(input) {
+                    InputStatus::Absent
+                } else {
+                    InputStatus::Read
+                };
+                InputResult {
+                    input,
+                    status,
+                    failure,
+                }
+            })
+            .collect()
+    }
+
+    /// True when the snapshot holds `input` (read, perhaps empty).
+    fn holds(&self, input: Input) -> bool {
+        let leftover = self.cluster_missing();
+        match input {
+            Input::DescribeStacks => true,
+            Input::DescribeCluster | Input::DescribeSubnets => !leftover,
+            Input::DescribeSecurityGroups => self.security_groups.is_some(),
+            Input::GetTemplate => self.template.is_some(),
+            Input::DescribeStackResources => self.stack_resources.is_some(),
+            Input::ListImports => self.imports.is_some(),
+            Input::ListNodegroups => self.nodegroup_names.is_some(),
+            Input::DescribeAutoScalingGroups => self.auto_scaling_groups.is_some(),
+            Input::DescribeLaunchTemplateVersions => self.launch_template_versions.is_some(),
+            Input::ListClusters => self.clusters.is_some(),
+            Input::ListOpenIdConnectProviders => self.oidc_providers.is_some(),
+            Input::ListRoles => self.roles.is_some(),
+            Input::ListAccessEntries => self.access_entries.is_some(),
+            Input::ListPodIdentityAssociations => self.pod_identity_associations.is_some(),
+        }
+    }
+
+    /// The failure of `input`, unless only a remediation's wording needed it.
+    #[must_use]
+    pub fn failure(&self, input: Input) -> Option<&InputFailure> {
+        self.failures.get(&input).filter(|f| !f.wording_only)
     }
 
     /// The described managed nodegroup called `name`.

@@ -20,6 +20,8 @@ struct RuleRow {
     since: &'static str,
     summary: &'static str,
     breaks: Vec<&'static str>,
+    inputs: Vec<&'static str>,
+    actions: Vec<&'static str>,
     doc: String,
 }
 
@@ -33,6 +35,8 @@ pub fn rules(w: &mut dyn Write) -> io::Result<()> {
             since: r.since,
             summary: r.summary,
             breaks: r.breaks.iter().map(|o| o.as_str()).collect(),
+            inputs: r.inputs.iter().map(|i| i.as_str()).collect(),
+            actions: r.actions(),
             doc: r.doc(),
         })
         .collect();

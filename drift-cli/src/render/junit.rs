@@ -26,7 +26,8 @@ fn xml(value: &str) -> String {
     out
 }
 
-fn suite(out: &mut String, t: &TargetReport) {
+/// Writes one target's suite; returns its errors (a failed target, rules whose input failed).
+fn suite(out: &mut String, t: &TargetReport) -> usize {
     let name = format!("{} ({})", t.cluster, t.region.as_deref().unwrap_or("?"));
     let class = format!("eksdrift.{}", t.cluster);
     if t.status == TargetStatus::Failed {
@@ -40,12 +41,19 @@ fn suite(out: &mut String, t: &TargetReport) {
             xml(kind),
             xml(message)
         );
-        return;
+        return 1;
     }
     let checked = &t.coverage.checked;
     let skipped = &t.coverage.not_checked;
+    // A rule left out because its input failed is an error of the run, not a skip.
+    let failed: Vec<drift_core::input::Input> = t
+        .inputs
+        .iter()
+        .filter(|i| i.failure.as_ref().is_some_and(|f| !f.wording_only))
+        .map(|i| i.input)
+        .collect();
     let mut cases = String::new();
-    let (mut tests, mut failing) = (0, 0);
+    let (mut tests, mut failing, mut errors) = (0, 0, 0);
     for rule in ALL {
         let case = format!("{} {}", rule.code, rule.slug);
         let findings: Vec<_> = t
@@ -55,6 +63,17 @@ fn suite(out: &mut String, t: &TargetReport) {
             .collect();
         if let Some(n) = skipped.iter().find(|n| n.rule == rule.slug) {
             tests += 1;
+            if rule.inputs.iter().any(|i| failed.contains(i)) {
+                errors += 1;
+                let _ = write!(
+                    cases,
+                    "    <testcase classname=\"{}\" name=\"{}\">\n      <error type=\"partial\" message=\"{}\"/>\n    </testcase>\n",
+                    xml(&class),
+                    xml(&case),
+                    xml(&n.reason)
+                );
+                continue;
+            }
             let _ = write!(
                 cases,
                 "    <testcase classname=\"{}\" name=\"{}\">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
@@ -96,24 +115,24 @@ fn suite(out: &mut String, t: &TargetReport) {
     }
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failing}\" errors=\"0\" skipped=\"{}\">",
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failing}\" errors=\"{errors}\" skipped=\"{}\">",
         xml(&name),
-        skipped.len()
+        skipped.len() - errors
     );
     out.push_str(&cases);
     out.push_str("  </testsuite>\n");
+    errors
 }
 
 pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     let c = &report.summary.findings;
+    let mut suites = String::new();
+    let errors: usize = report.targets.iter().map(|t| suite(&mut suites, t)).sum();
     let mut out = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"eksdrift\" failures=\"{}\" errors=\"{}\">\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"eksdrift\" failures=\"{}\" errors=\"{errors}\">\n",
         c.error + c.warning + c.info,
-        report.summary.failed
     );
-    for t in &report.targets {
-        suite(&mut out, t);
-    }
+    out.push_str(&suites);
     out.push_str("</testsuites>\n");
     w.write_all(out.as_bytes())
 }

@@ -32,18 +32,30 @@ fn md(value: &str) -> String {
 pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     let s = &report.summary;
     let mut out = format!(
-        "## eksdrift\n\n{} targets: {} audited, {} failed · {} errors, {} warnings, {} info\n\n| account | cluster | region | status | errors | warnings | info | not checked |\n|---|---|---|---|---:|---:|---:|---:|\n",
-        s.targets, s.audited, s.failed, s.findings.error, s.findings.warning, s.findings.info
+        "## eksdrift\n\n{} targets: {} audited, {} partial, {} failed · {} errors, {} warnings, {} info\n\n| account | cluster | region | status | errors | warnings | info | not checked |\n|---|---|---|---|---:|---:|---:|---:|\n",
+        s.targets,
+        s.audited,
+        s.partial,
+        s.failed,
+        s.findings.error,
+        s.findings.warning,
+        s.findings.info
     );
     for t in &report.targets {
         let c = t.counts();
-        let status = if t.status == TargetStatus::Audited {
-            "audited".to_owned()
-        } else {
-            format!(
+        let status = match t.status {
+            TargetStatus::Audited => "audited".to_owned(),
+            TargetStatus::Partial => format!(
+                "**partial**: {}",
+                t.failed_inputs()
+                    .map(|f| format!("{} {}", md(&f.operation), f.kind.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            _ => format!(
                 "failed: {}",
                 md(t.error.as_ref().map_or("", |e| e.message.as_str()))
-            )
+            ),
         };
         let _ = writeln!(
             out,

@@ -70,8 +70,13 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
     );
     per_target(
         "eksdrift_target_up",
-        "1 when the target was audited, 0 when it could not be.",
-        &|t| usize::from(t.status == TargetStatus::Audited),
+        "1 when the target was audited (in full or in part), 0 when it could not be.",
+        &|t| usize::from(t.was_audited()),
+    );
+    per_target(
+        "eksdrift_target_partial",
+        "1 when an input of the target could not be read and the rules that need it were not checked.",
+        &|t| usize::from(t.status == TargetStatus::Partial),
     );
     per_target(
         "eksdrift_rules_not_checked",

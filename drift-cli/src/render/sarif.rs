@@ -122,15 +122,25 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     let notifications: Vec<Value> = report
         .targets
         .iter()
-        .filter(|t| t.status == TargetStatus::Failed)
+        .filter(|t| t.status != TargetStatus::Audited)
         .map(|t| {
+            let what = match &t.error {
+                Some(e) => e.message.clone(),
+                None => format!(
+                    "partial audit: {}",
+                    t.failed_inputs()
+                        .map(|f| format!("{} failed ({})", f.operation, f.kind.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            };
             json!({
-                "level": "error",
+                "level": if t.status == TargetStatus::Failed { "error" } else { "warning" },
                 "message": {"text": format!(
                     "{} in {}: {}",
                     t.cluster,
                     t.region.as_deref().unwrap_or("?"),
-                    t.error.as_ref().map_or("", |e| e.message.as_str())
+                    what
                 )},
             })
         })
@@ -146,7 +156,7 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
                 "rules": rules,
             }},
             "invocations": [{
-                "executionSuccessful": report.summary.failed == 0,
+                "executionSuccessful": report.summary.failed == 0 && report.summary.partial == 0,
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,

@@ -140,13 +140,21 @@ fn write_fleet(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     table.set_header(header);
     for t in &report.targets {
         let c = t.counts();
-        let status = if t.status == TargetStatus::Audited {
-            "audited".to_owned()
-        } else {
-            format!(
+        let status = match t.status {
+            TargetStatus::Audited => "audited".to_owned(),
+            TargetStatus::Partial => format!(
+                "PARTIAL ({})",
+                t.failed_inputs()
+                    .map(|f| f.kind.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => format!(
                 "failed ({})",
                 t.error.as_ref().map_or("?", |e| e.kind.as_str())
-            )
+            ),
         };
         let mut row = vec![safe(&t.cluster)];
         if accounts {
@@ -206,6 +214,29 @@ fn write_target(
                 .unwrap_or_default()
         )?,
         None => writeln!(w, "no eksctl cluster stack")?,
+    }
+    if t.status == TargetStatus::Partial {
+        writeln!(
+            w,
+            "PARTIAL AUDIT: some inputs could not be read; the rules that need them were not checked"
+        )?;
+    }
+    for i in &t.inputs {
+        if let Some(f) = &i.failure {
+            writeln!(
+                w,
+                "input {} failed{}: {} ({}): {}",
+                i.input,
+                if f.wording_only {
+                    " (only a remediation's wording needs it)"
+                } else {
+                    ""
+                },
+                safe(&f.operation),
+                f.kind.as_str(),
+                safe(&f.message)
+            )?;
+        }
     }
 
     let open: Vec<Finding> = t
@@ -270,7 +301,15 @@ fn write_target(
         writeln!(w, "not checked: {} ({})", rules.join(", "), safe(reason))?;
     }
     let c = t.counts();
-    if open.is_empty() {
+    if open.is_empty() && t.status == TargetStatus::Partial {
+        writeln!(
+            w,
+            "{}: no drift found by the {} rules that could check; {} could not (partial audit)",
+            safe(&t.cluster),
+            t.coverage.checked.len(),
+            t.coverage.not_checked.len()
+        )
+    } else if open.is_empty() {
         writeln!(
             w,
             "{}: no drift found ({} rules checked)",
@@ -368,11 +407,32 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 pub fn rules(w: &mut dyn Write) -> io::Result<()> {
     let mut table = new_table(false);
-    table.set_header(vec!["CODE", "SLUG", "SEVERITY", "FIRES WHEN"]);
+    table.set_header(vec![
+        "CODE",
+        "SLUG",
+        "SEVERITY",
+        "FIRES WHEN",
+        "READS (IAM ACTIONS)",
+    ]);
     for r in ALL {
-        table.add_row(vec![r.code, r.slug, r.severity.as_str(), r.summary]);
+        let reads = if r.inputs.is_empty() {
+            "eksdrift.toml".to_owned()
+        } else {
+            r.actions().join("\n")
+        };
+        table.add_row(vec![
+            r.code.to_owned(),
+            r.slug.to_owned(),
+            r.severity.as_str().to_owned(),
+            r.summary.to_owned(),
+            reads,
+        ]);
     }
     writeln!(w, "{table}")?;
+    writeln!(
+        w,
+        "`--select` / `--ignore` (codes, prefixes such as EKD6, slugs, families) pick the rules; a live audit reads only what the selected rules need."
+    )?;
     writeln!(
         w,
         "`eksdrift explain CODE` shows what a rule checks, why it matters and how to fix it."

@@ -183,6 +183,9 @@ pub enum Fault {
     HugeGarbage,
     /// The real EKS `ListClusters` answer with every name listed twice.
     DuplicateNames,
+    /// 404 with an HTML page and no AWS error: an endpoint that does not offer the operation
+    /// (an emulator, a partition without a newer API).
+    BareNotFound,
 }
 
 /// Which requests a rule applies to.
@@ -795,6 +798,15 @@ fn serve(
             let body = "x".repeat(5 << 20);
             let head = format!(
                 "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            conn.write_all(head.as_bytes())?;
+            conn.write_all(body.as_bytes())?;
+        }
+        Some(Fault::BareNotFound) => {
+            let body = "<html><body><h1>404 Not Found</h1></body></html>";
+            let head = format!(
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             conn.write_all(head.as_bytes())?;

@@ -33,6 +33,8 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let moto = MOTO.get_or_init(start);
+    // IAM enforcement off (a test that turned it on may have failed before turning it off).
+    moto.post("/moto-api/reset-auth", &[], "inf");
     moto.post("/moto-api/reset", &[], "");
     moto.post("/moto-api/seed?a=42", &[], "");
     moto.post("/moto-api/recorder/reset-recording", &[], "");

@@ -3,6 +3,7 @@
 
 mod faults;
 mod harness;
+mod partial;
 mod seed;
 
 use std::collections::BTreeMap;

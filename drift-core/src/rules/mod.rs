@@ -43,6 +43,9 @@ pub struct Rule {
     /// True when the rule also audits the stacks a deleted cluster left behind (a target whose
     /// cluster `ListClusters` does not list); every other rule needs the live cluster.
     pub leftover_stacks: bool,
+    /// The inputs the rule reads: the collector reads them when the rule is selected, and a
+    /// failed one makes the rule `not_checked`.
+    pub inputs: &'static [crate::input::Input],
     /// The doc comment of the declaration, as written (one leading space per line).
     pub(crate) raw_doc: &'static str,
     pub(crate) check: fn(&Context<'_>) -> Checked,
@@ -66,6 +69,7 @@ macro_rules! declare_rule {
         since: $since:literal,
         summary: $summary:literal,
         breaks: [$($op:ident),* $(,)?],
+        inputs: [$($input:ident),* $(,)?],
         $(leftover_stacks: $leftover:literal,)?
     ) => {
         $(#[doc = $doc])+
@@ -77,6 +81,7 @@ macro_rules! declare_rule {
             since: $since,
             breaks: &[$($crate::report::Operation::$op),*],
             leftover_stacks: false $(|| $leftover)?,
+            inputs: &[$($crate::input::Input::$input),*],
             raw_doc: concat!($($doc, "\n"),+),
             check,
         };
@@ -94,6 +99,19 @@ pub fn find(code_or_slug: &str) -> Option<&'static Rule> {
 }
 
 impl Rule {
+    /// The IAM actions behind the rule's inputs.
+    #[must_use]
+    pub fn actions(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = self
+            .inputs
+            .iter()
+            .flat_map(|i| i.actions().iter().copied())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// True for the tool's own findings (`EKD0xx`, from suppressions): they never run on a
     /// snapshot.
     #[must_use]

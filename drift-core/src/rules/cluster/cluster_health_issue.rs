@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "live `health.issues` is not empty",
     breaks: [UpgradeCluster, UpdateClusterVpcConfig],
+    inputs: [DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "live cluster status is not `ACTIVE`",
     breaks: [CreateNodegroup, UpgradeCluster, UpgradeNodegroup, UpdateClusterVpcConfig],
+    inputs: [DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

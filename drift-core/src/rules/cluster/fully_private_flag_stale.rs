@@ -25,6 +25,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "output `ClusterFullyPrivate` disagrees with live endpoint access",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

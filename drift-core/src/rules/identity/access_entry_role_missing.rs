@@ -29,6 +29,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an access entry names an IAM role that no longer exists, or was recreated since",
     breaks: [],
+    inputs: [DescribeCluster, ListAccessEntries, ListRoles],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -26,6 +26,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an iamserviceaccount, addon-role or pod-identity-role stack is failed, rolled back or stuck",
     breaks: [CreateIamserviceaccount, DeleteCluster],
+    inputs: [DescribeStacks],
     leftover_stacks: true,
 }
 

@@ -26,6 +26,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the IAM role an eksctl iamserviceaccount or addon stack created no longer exists",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster, ListRoles],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -35,6 +35,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an eksctl IRSA role trusts an OIDC provider or service account other than the cluster's",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster, ListRoles],
 }
 
 /// A string or a list of strings, as IAM policies write either.

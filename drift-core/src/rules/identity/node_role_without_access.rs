@@ -28,6 +28,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a nodegroup's instance role has no access entry while the cluster authenticates by API: its nodes cannot join",
     breaks: [UpgradeNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, ListAccessEntries],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

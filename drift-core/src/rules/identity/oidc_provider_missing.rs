@@ -27,6 +27,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the cluster's OIDC issuer has no IAM OIDC provider while eksctl IRSA stacks exist: every IRSA role fails",
     breaks: [CreateIamserviceaccount],
+    inputs: [DescribeStacks, DescribeCluster, ListOpenIdConnectProviders],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -25,6 +25,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a pod identity association names an IAM role that no longer exists",
     breaks: [],
+    inputs: [DescribeCluster, ListPodIdentityAssociations, ListRoles],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

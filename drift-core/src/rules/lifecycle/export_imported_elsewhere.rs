@@ -30,6 +30,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an export of an eksctl stack is imported by a stack eksctl will not delete first: deleting the cluster fails",
     breaks: [DeleteCluster],
+    inputs: [DescribeStacks, ListImports],
 }
 
 /// True when `eksctl delete cluster` deletes `name` before the cluster stack

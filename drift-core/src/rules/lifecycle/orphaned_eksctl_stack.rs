@@ -31,6 +31,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an eksctl stack tagged for a cluster that does not exist in the region",
     breaks: [CreateCluster],
+    inputs: [DescribeStacks, ListClusters],
     leftover_stacks: true,
 }
 

@@ -29,6 +29,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an eksctl stack of the cluster has termination protection: eksctl < 0.218, the console, aws-nuke and Terraform stop on it",
     breaks: [],
+    inputs: [DescribeStacks],
     leftover_stacks: true,
 }
 

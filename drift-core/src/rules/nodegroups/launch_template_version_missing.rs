@@ -29,6 +29,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the launch template version a nodegroup runs no longer exists",
     breaks: [UpgradeNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, DescribeAutoScalingGroups, DescribeLaunchTemplateVersions],
 }
 
 type Runs<'a> = (String, Option<&'a str>, Option<&'a str>, Option<&'a str>, &'static str);

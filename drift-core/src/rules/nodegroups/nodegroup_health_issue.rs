@@ -26,6 +26,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a managed nodegroup reports health issues: EKS cannot manage its instances",
     breaks: [UpgradeNodegroup],
+    inputs: [DescribeCluster, ListNodegroups],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -32,6 +32,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a security group a nodegroup's instances get no longer exists",
     breaks: [UpgradeNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, DescribeAutoScalingGroups, DescribeLaunchTemplateVersions, DescribeSecurityGroups],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -32,6 +32,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a nodegroup stack is failed, rolled back, or stuck: eksctl skips or cannot change it",
     breaks: [UpgradeNodegroup, DeleteNodegroup, DeleteCluster],
+    inputs: [DescribeStacks],
     leftover_stacks: true,
 }
 

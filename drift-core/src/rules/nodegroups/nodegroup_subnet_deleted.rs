@@ -30,6 +30,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a subnet a nodegroup launches into no longer exists",
     breaks: [UpgradeNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, DescribeAutoScalingGroups, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -31,6 +31,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an EKS managed nodegroup has no eksctl stack: eksctl delete cluster leaves it and then fails",
     breaks: [DeleteCluster],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

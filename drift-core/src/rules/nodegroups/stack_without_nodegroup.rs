@@ -30,6 +30,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a nodegroup stack whose EKS nodegroup or auto scaling group no longer exists",
     breaks: [GetNodegroup, UpgradeNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, DescribeAutoScalingGroups],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "output `SecurityGroup` is not among the live `securityGroupIds`",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

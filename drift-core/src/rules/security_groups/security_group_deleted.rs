@@ -25,6 +25,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an SG named by an output or by the cluster no longer exists",
     breaks: [CreateNodegroup, UpgradeCluster],
+    inputs: [DescribeStacks, DescribeCluster, DescribeSecurityGroups],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

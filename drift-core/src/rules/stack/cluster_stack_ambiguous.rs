@@ -38,6 +38,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "several stacks could be the cluster stack (e.g. a nodegroup named `*-cluster`)",
     breaks: [CreateNodegroup, UpgradeCluster, DeleteCluster],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -28,6 +28,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "no eksctl cluster stack for the cluster (not eksctl-managed)",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -31,6 +31,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an output value does not parse: wrong ID prefix, empty items, spaces, duplicates",
     breaks: [CreateNodegroup],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 /// Problems with one output value, as short phrases; empty when it is well formed.

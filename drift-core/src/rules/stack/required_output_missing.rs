@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "`VPC`, `SecurityGroup` or `SharedNodeSecurityGroup` absent (error); `ClusterSecurityGroupId` absent (warning)",
     breaks: [CreateNodegroup, CreateFargateprofile, UpgradeCluster, DeleteCluster],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 /// Output key, severity when absent, what breaks, and the live value to put back.

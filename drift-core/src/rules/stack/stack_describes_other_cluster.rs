@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "output `ARN`/`Endpoint` differ from the live cluster (cluster recreated outside eksctl)",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -26,6 +26,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the cluster stack is failed, rolled back, or mid-operation",
     breaks: [CreateNodegroup, UpgradeCluster],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

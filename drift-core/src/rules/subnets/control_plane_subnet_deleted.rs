@@ -25,6 +25,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the cluster names a subnet that no longer exists",
     breaks: [UpgradeCluster, UpdateClusterVpcConfig],
+    inputs: [DescribeCluster, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -33,6 +33,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "live control-plane subnets differ from what the stack recorded (template's control-plane list when known, else the subnet outputs)",
     breaks: [],
+    inputs: [DescribeStacks, DescribeCluster, GetTemplate, DescribeStackResources],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

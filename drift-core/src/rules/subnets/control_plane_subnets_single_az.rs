@@ -27,6 +27,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "live control-plane subnets span fewer than two AZs",
     breaks: [UpgradeCluster, UpdateClusterVpcConfig],
+    inputs: [DescribeCluster, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

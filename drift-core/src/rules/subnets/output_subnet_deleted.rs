@@ -43,6 +43,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a subnet named in a subnet output no longer exists",
     breaks: [CreateNodegroup],
+    inputs: [DescribeStacks, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a subnet named in an output exists but in another VPC",
     breaks: [CreateNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "every subnet of one subnet output is gone (breaks current eksctl too; an emptied AZ belongs in EKD202's impact)",
     breaks: [CreateNodegroup],
+    inputs: [DescribeStacks, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

@@ -25,6 +25,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a `SubnetsPublic` subnet has `MapPublicIpOnLaunch=false` while the private endpoint is off",
     breaks: [CreateNodegroup],
+    inputs: [DescribeStacks, DescribeCluster, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

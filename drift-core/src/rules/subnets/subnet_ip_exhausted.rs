@@ -24,6 +24,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a referenced subnet has no free IPs (control-plane subnets: fewer than 5)",
     breaks: [CreateNodegroup, UpgradeCluster],
+    inputs: [DescribeStacks, DescribeCluster, DescribeSubnets],
 }
 
 /// Control-plane subnets need room for the network interfaces EKS adds during updates.

@@ -21,6 +21,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a referenced subnet's state is not `available`",
     breaks: [CreateNodegroup, UpgradeCluster],
+    inputs: [DescribeStacks, DescribeCluster, DescribeSubnets],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

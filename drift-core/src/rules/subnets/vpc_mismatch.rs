@@ -23,6 +23,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "output `VPC` ≠ live `vpcId`",
     breaks: [CreateNodegroup, CreateFargateprofile],
+    inputs: [DescribeStacks, DescribeCluster],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {

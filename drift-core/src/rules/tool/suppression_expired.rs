@@ -22,6 +22,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a suppression's expiry date has passed: it no longer applies",
     breaks: [],
+    inputs: [],
 }
 
 /// Never runs on a snapshot: suppressions are applied to the report (`crate::suppress`).

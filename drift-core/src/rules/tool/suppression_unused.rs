@@ -21,6 +21,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a suppression matched no finding: remove it before it hides the drift's return",
     breaks: [],
+    inputs: [],
 }
 
 /// Never runs on a snapshot: suppressions are applied to the report (`crate::suppress`).

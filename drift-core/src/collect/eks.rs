@@ -1,0 +1,240 @@
+//! EKS reads: the region's clusters, one cluster described, its managed nodegroups, access
+//! entries and pod identity associations.
+
+use std::collections::BTreeSet;
+
+use futures::stream::{self, StreamExt as _};
+
+use super::error::{CallError, classify};
+use super::map;
+use super::paginate::paginate;
+use super::{Options, Targets};
+use crate::report::ErrorKind;
+use crate::snapshot::{AccessEntry, Cluster, Nodegroup, PodIdentityAssociation, role_key};
+
+/// A cluster's managed nodegroups: the names listed, and each described.
+pub(super) type Managed = (Vec<String>, Vec<Nodegroup>);
+
+/// A cluster's access entries and the role entries described; `None` when the cluster does
+/// not authenticate by API (EKS refuses the listing then).
+pub(super) type Entries = Option<(Vec<String>, Vec<AccessEntry>)>;
+
+/// A cluster's pod identity associations, listed and described (the listing holds no role).
+pub(super) type Associations = (Vec<PodIdentityAssociation>, Vec<PodIdentityAssociation>);
+
+pub(super) async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, CallError> {
+    paginate("eks:ListClusters", |token| async move {
+        let page = eks
+            .list_clusters()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListClusters", &e))?;
+        Ok((
+            page.clusters().to_vec(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
+}
+
+/// The cluster names: as given, or `ListClusters`; deduplicated (a name listed twice is
+/// audited once). With `ListClusters`, its answer too.
+pub(super) async fn cluster_names(
+    eks: &aws_sdk_eks::Client,
+    opts: &Options,
+) -> Result<(Vec<String>, Option<Vec<String>>), CallError> {
+    let (names, listed) = match &opts.targets {
+        Targets::Named(names) => (names.clone(), None),
+        Targets::All => {
+            let listed = list_clusters(eks).await?;
+            (listed.clone(), Some(listed))
+        }
+    };
+    let mut seen = BTreeSet::new();
+    Ok((
+        names
+            .into_iter()
+            .filter(|n| seen.insert(n.clone()))
+            .collect(),
+        listed,
+    ))
+}
+
+pub(super) async fn describe_cluster(
+    eks: &aws_sdk_eks::Client,
+    region: &str,
+    name: &str,
+) -> Result<Cluster, CallError> {
+    let out = eks
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+        .map_err(|e| {
+            let mut err = classify("eks:DescribeCluster", &e);
+            if err.kind == ErrorKind::NotFound {
+                err.message = format!("no EKS cluster named {name} in {region}");
+            }
+            err
+        })?;
+    out.cluster().map(map::cluster).ok_or_else(|| CallError {
+        action: "eks:DescribeCluster".to_owned(),
+        kind: ErrorKind::InvalidResponse,
+        code: None,
+        message: format!("the response for {name} holds no cluster"),
+    })
+}
+
+/// A cluster's managed nodegroups, listed and described. A cluster EKS does not know has
+/// none: `DescribeCluster` reports it.
+pub(super) async fn managed_nodegroups(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    cluster: &str,
+) -> Result<Managed, CallError> {
+    let names = paginate("eks:ListNodegroups", |token| async move {
+        match eks
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .set_next_token(token)
+            .send()
+            .await
+        {
+            Ok(page) => Ok((
+                page.nodegroups().to_vec(),
+                page.next_token().map(str::to_owned),
+            )),
+            Err(e) => {
+                let err = classify("eks:ListNodegroups", &e);
+                if err.kind == ErrorKind::NotFound {
+                    Ok((Vec::new(), None))
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    })
+    .await?;
+    let described = stream::iter(names.iter())
+        .map(|ng| async move {
+            let out = eks
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(ng)
+                .send()
+                .await;
+            match out {
+                Ok(out) => Ok(out.nodegroup().map(map::nodegroup)),
+                Err(e) => {
+                    let err = classify("eks:DescribeNodegroup", &e);
+                    // Deleted between the listing and the description.
+                    if err.kind == ErrorKind::NotFound {
+                        Ok(None)
+                    } else {
+                        Err(err)
+                    }
+                }
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let described: Vec<Nodegroup> = described.into_iter().flatten().collect();
+    // A nodegroup deleted in between is not listed either.
+    let names = names
+        .into_iter()
+        .filter(|n| described.iter().any(|d| d.nodegroup_name == *n))
+        .collect();
+    Ok((names, described))
+}
+
+/// A cluster's access entries, only when it authenticates by API (`ListAccessEntries` is
+/// refused otherwise), each role entry described.
+pub(super) async fn access_entries(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    cluster: &Cluster,
+) -> Result<Entries, CallError> {
+    let name = cluster.name.as_str();
+    let by_api = matches!(
+        cluster.authentication_mode(),
+        Some("API" | "API_AND_CONFIG_MAP")
+    );
+    if !by_api {
+        return Ok(None);
+    }
+    let entries = paginate("eks:ListAccessEntries", |token| async move {
+        let page = eks
+            .list_access_entries()
+            .cluster_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListAccessEntries", &e))?;
+        Ok((
+            page.access_entries().to_vec(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await?;
+    let details = stream::iter(entries.iter().filter(|e| role_key(e).is_some()))
+        .map(|arn| async move {
+            eks.describe_access_entry()
+                .cluster_name(name)
+                .principal_arn(arn)
+                .send()
+                .await
+                .map(|out| out.access_entry().map(map::access_entry))
+                .map_err(|e| classify("eks:DescribeAccessEntry", &e))
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some((entries, details.into_iter().flatten().collect())))
+}
+
+/// A cluster's pod identity associations, each described (the listing holds no role).
+pub(super) async fn pod_identity_associations(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    name: &str,
+) -> Result<Associations, CallError> {
+    let listed = paginate("eks:ListPodIdentityAssociations", |token| async move {
+        let page = eks
+            .list_pod_identity_associations()
+            .cluster_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListPodIdentityAssociations", &e))?;
+        Ok((
+            page.associations()
+                .iter()
+                .map(map::pod_identity_summary)
+                .collect::<Vec<_>>(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await?;
+    let details = stream::iter(listed.iter())
+        .map(|a| async move {
+            eks.describe_pod_identity_association()
+                .cluster_name(name)
+                .association_id(&a.association_id)
+                .send()
+                .await
+                .map(|out| out.association().map(map::pod_identity_association))
+                .map_err(|e| classify("eks:DescribePodIdentityAssociation", &e))
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((listed, details.into_iter().flatten().collect()))
+}
