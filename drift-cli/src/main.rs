@@ -177,6 +177,7 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         );
     }
     let main_file = bare.first().map(|o| o.path.as_path());
+    check_destinations(args, main_file)?;
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -213,6 +214,48 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         args.for_operation,
         args.allow_partial,
     ))
+}
+
+/// Every report goes to its own place: one path named twice (or stdout twice) would leave one
+/// format overwriting another.
+fn check_destinations(args: &AuditArgs, main_file: Option<&std::path::Path>) -> Result<()> {
+    let key = |p: &std::path::Path| -> std::path::PathBuf {
+        if p.as_os_str() == "-" {
+            return p.to_owned();
+        }
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir().map_or_else(|_| p.to_owned(), |d| d.join(p))
+        })
+    };
+    let mut seen: Vec<(std::path::PathBuf, String)> = Vec::new();
+    if main_file.is_none() {
+        seen.push(("-".into(), "the -o report on stdout".to_owned()));
+    }
+    for o in &args.output_file {
+        let what = o.format.map_or_else(
+            || format!("--output-file {}", o.path.display()),
+            |f| format!("--output-file {}={}", format_name(f), o.path.display()),
+        );
+        let k = key(&o.path);
+        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == k) {
+            anyhow::bail!(
+                "{what} names the same destination as {first}: give each report its own file"
+            );
+        }
+        seen.push((k, what));
+    }
+    Ok(())
+}
+
+fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Table => "table",
+        Format::Json => "json",
+        Format::Junit => "junit",
+        Format::Markdown => "markdown",
+        Format::Prometheus => "prometheus",
+        Format::Sarif => "sarif",
+    }
 }
 
 /// The contract's exit code. A failed target, or a partial one (unless `--allow-partial`),

@@ -80,7 +80,7 @@ fn seed_case_json_is_one_document_with_the_contract_fields() {
         .code(1)
         .stderr("");
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.2");
+    assert_eq!(v["schema_version"], "1.3");
     assert_eq!(v["tool"]["name"], "eksdrift");
     assert_eq!(v["summary"]["findings"]["error"], 2);
     assert_eq!(v["summary"]["audited"], 1);
@@ -718,11 +718,25 @@ fn a_huge_or_special_bundle_file_fails_that_bundle_alone() {
         .assert()
         .code(2);
     let v = json(&a);
+    // A required file that cannot be read fails its bundle; an optional one (the template)
+    // fails only its input, and the bundle is audited in part.
     assert_eq!(v["summary"]["audited"], 1, "{v}");
-    assert_eq!(v["summary"]["failed"], 3, "{v}");
+    assert_eq!(v["summary"]["partial"], 1, "{v}");
+    assert_eq!(v["summary"]["failed"], 2, "{v}");
     for t in v["targets"].as_array().unwrap() {
         if t["status"] == "failed" {
             assert_eq!(t["error"]["kind"], "invalid_input", "{t}");
+        }
+        if t["status"] == "partial" {
+            let failed: Vec<&serde_json::Value> = t["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["status"] == "failed")
+                .collect();
+            assert_eq!(failed.len(), 1, "{t}");
+            assert_eq!(failed[0]["input"], "get-template");
+            assert_eq!(failed[0]["failure"]["kind"], "invalid_input");
         }
     }
 }
@@ -754,7 +768,7 @@ fn for_gates_the_exit_code_on_one_operation() {
         .assert()
         .code(0);
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.2");
+    assert_eq!(v["schema_version"], "1.3");
     let findings = v["targets"][0]["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 3);
     assert_eq!(
@@ -1365,4 +1379,252 @@ fn a_bad_suppressions_file_is_a_usage_error_naming_the_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("/nonexistent/eksdrift.toml"));
+}
+
+#[test]
+fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("prod");
+    copy_dir(&fixture("subnet-replaced"), &bundle);
+    fs::write(bundle.join("list-roles.json"), "{\"Roles\": [").unwrap();
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("partial audit"))
+        .stderr(predicate::str::contains(
+            "list-roles.json failed (invalid_input)",
+        ));
+    let v = json(&a);
+    let t = &v["targets"][0];
+    assert_eq!(t["status"], "partial");
+    assert_eq!(v["summary"]["partial"], 1);
+    // Only the rules that read IAM roles are left out; the seed case is still found.
+    let left_out: Vec<&str> = t["coverage"]["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            n["reason"]
+                .as_str()
+                .unwrap()
+                .contains("list-roles.json failed")
+        })
+        .map(|n| n["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        left_out,
+        [
+            "irsa-role-trusts-other-issuer",
+            "irsa-role-missing",
+            "access-entry-role-missing",
+            "pod-identity-role-missing"
+        ]
+    );
+    assert!(
+        t["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "EKD202")
+    );
+    // --allow-partial: the exit code is the findings'.
+    eksdrift()
+        .args(["audit", "--allow-partial", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("PARTIAL AUDIT"))
+        .stdout(predicate::str::contains("input list-roles failed"));
+    // Without the rules that need the file, the audit is complete.
+    eksdrift()
+        .args(["audit", "--ignore", "EKD602,EKD603,EKD606,EKD607", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(1)
+        .stderr("");
+    // A gate that depends on none of them passes on its findings; one that does cannot pass.
+    eksdrift()
+        .args([
+            "audit",
+            "--for",
+            "delete-cluster",
+            "--allow-partial",
+            "--from",
+        ])
+        .arg(&bundle)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn select_and_ignore_pick_the_rules() {
+    let a = eksdrift()
+        .args([
+            "audit",
+            "-o",
+            "json",
+            "--select",
+            "EKD2",
+            "--ignore",
+            "control-plane-subnets-changed",
+            "--from",
+        ])
+        .arg(fixture("subnet-replaced"))
+        .assert()
+        .code(1);
+    let v = json(&a);
+    let t = &v["targets"][0];
+    let checked: Vec<&str> = t["coverage"]["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(checked.contains(&"output-subnet-deleted"));
+    assert!(!checked.contains(&"control-plane-subnets-changed"));
+    assert!(!checked.contains(&"required-output-missing"));
+    for f in t["findings"].as_array().unwrap() {
+        assert!(f["code"].as_str().unwrap().starts_with("EKD2"), "{f}");
+        assert_ne!(f["code"], "EKD205");
+    }
+    assert_eq!(
+        v["tool"]["selection"],
+        "select=EKD2 ignore=control-plane-subnets-changed"
+    );
+    // Families and the config file.
+    let (a, _dir) = with_config("select = [\"identity\"]\n", &[]);
+    let v = json(&a.code(0));
+    assert!(
+        v["targets"][0]["coverage"]["checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| drift_core::rules::find(c.as_str().unwrap())
+                .unwrap()
+                .code
+                .starts_with("EKD6"))
+    );
+    eksdrift()
+        .args(["audit", "--select", "nope", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\"nope\" names no rule"));
+    // The catalogue says what each rule reads.
+    eksdrift()
+        .args(["rules"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("iam:ListRoles"));
+    let a = eksdrift().args(["rules", "-o", "json"]).assert().code(0);
+    let rules = json(&a);
+    let ekd602 = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "EKD602")
+        .unwrap();
+    assert!(
+        ekd602["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "iam:ListRoles")
+    );
+    assert!(
+        ekd602["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "list-roles")
+    );
+}
+
+#[test]
+fn a_config_inside_a_from_folder_is_never_read() {
+    // A bundle that ships an eksdrift.toml accepting its own findings.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    copy_dir(&fixture("subnet-replaced"), &bundle);
+    let accept_all = "[[suppress]]\ncode = \"EKD202\"\nreason = \"shipped with the bundle\"\n[[suppress]]\ncode = \"EKD205\"\nreason = \"x\"\n";
+    fs::write(bundle.join("eksdrift.toml"), accept_all).unwrap();
+    let a = eksdrift()
+        .current_dir(&bundle)
+        .args(["audit", "-o", "json", "--from", "."])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not read"));
+    let v = json(&a);
+    assert!(v["tool"]["config"].is_null(), "{v}");
+    assert_eq!(v["summary"]["suppressed"], 0);
+    // Named explicitly, it is read, and the report and stderr say which file.
+    let a = eksdrift()
+        .current_dir(&bundle)
+        .args([
+            "audit",
+            "-o",
+            "json",
+            "--config",
+            "eksdrift.toml",
+            "--from",
+            ".",
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("using eksdrift.toml"));
+    let v = json(&a);
+    assert_eq!(v["tool"]["config"], "eksdrift.toml");
+    assert_eq!(v["summary"]["suppressed"], 3);
+    // From a working folder outside the bundle, its eksdrift.toml is the config in use...
+    let outside = dir.path().join("work");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("eksdrift.toml"), accept_all).unwrap();
+    let a = eksdrift()
+        .current_dir(&outside)
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("using eksdrift.toml"));
+    assert_eq!(json(&a)["tool"]["config"], "eksdrift.toml");
+    // ...unless --isolated: no config at all.
+    let a = eksdrift()
+        .current_dir(&outside)
+        .args(["audit", "-o", "json", "--isolated", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(1)
+        .stderr("");
+    assert!(json(&a)["tool"]["config"].is_null());
+}
+
+#[test]
+fn one_destination_named_twice_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x");
+    for args in [
+        vec![
+            format!("json={}", x.display()),
+            format!("sarif={}", x.display()),
+        ],
+        vec![
+            x.display().to_string(),
+            format!("prometheus={}", x.display()),
+        ],
+        vec!["sarif=-".to_owned()],
+    ] {
+        let mut cmd = eksdrift();
+        cmd.args(["audit", "-o", "json", "--from"])
+            .arg(fixture("clean"));
+        for a in &args {
+            cmd.arg("--output-file").arg(a);
+        }
+        cmd.assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("names the same destination"));
+        assert!(!x.exists(), "{args:?}");
+    }
 }

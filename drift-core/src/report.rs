@@ -701,6 +701,22 @@ pub const MAX_EVIDENCE_CHARS: usize = 1024;
 /// Most items an evidence list carries.
 pub const MAX_EVIDENCE_ITEMS: usize = 100;
 
+/// Longest finding message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2048;
+
+/// `text` cut at `max` characters, saying how much was left out.
+#[must_use]
+pub fn cap_text(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((cut, _)) => format!(
+            "{}… (cut: {} more bytes; -o json evidence and the input have the values)",
+            &text[..cut],
+            text.len() - cut
+        ),
+    }
+}
+
 /// `value` with long strings and lists cut, saying so inside the value: every finding of an
 /// output carries its value, so an uncut value would make the report grow with the square of
 /// the input.

@@ -507,3 +507,71 @@ fn an_auto_scaling_group_without_stack_tags_is_still_found_by_eksctl_s_name_tag(
     let report = audit(&snapshot);
     assert!(report.findings.iter().any(|f| f.code == "EKD503"));
 }
+
+#[test]
+fn stacks_being_created_or_deleted_are_never_orphans() {
+    let report = audit_fixture("stacks-in-progress");
+    let orphans: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "EKD703")
+        .collect();
+    assert_eq!(orphans.len(), 2, "{orphans:#?}");
+    for f in orphans {
+        assert_eq!(f.severity, Severity::Info, "{f:#?}");
+        assert!(f.breaks.is_empty());
+        assert!(
+            f.message.contains("CREATE_IN_PROGRESS") || f.message.contains("DELETE_IN_PROGRESS"),
+            "{}",
+            f.message
+        );
+    }
+}
+
+#[test]
+fn an_access_entry_for_another_accounts_role_is_never_called_deleted() {
+    let report = audit_fixture("cross-account-access-entry");
+    assert!(
+        report.findings.iter().all(|f| f.code != "EKD606"),
+        "{:#?}",
+        report.findings
+    );
+    let n = report
+        .coverage
+        .not_checked
+        .iter()
+        .find(|n| n.rule == "access-entry-role-missing")
+        .expect("the entry of another account is said to be not checked");
+    assert!(n.reason.contains("210987654321"), "{}", n.reason);
+    // Deleted roles of this account are still found beside it.
+    let mut snapshot = drift_core::bundle::read_bundle(
+        &root().join("fixtures").join("cross-account-access-entry"),
+    )
+    .unwrap();
+    snapshot
+        .roles
+        .as_mut()
+        .unwrap()
+        .retain(|r| !r.arn.ends_with(":role/Admin"));
+    let report = audit(&snapshot);
+    let found: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "EKD606")
+        .map(|f| f.resource.id.as_str())
+        .collect();
+    assert_eq!(found, ["arn:aws:iam::111122223333:role/Admin"]);
+}
+
+#[test]
+fn irsa_stacks_migrated_to_pod_identity_do_not_need_the_oidc_provider() {
+    let report = audit_fixture("migrated-to-pod-identity");
+    assert!(
+        report.findings.iter().all(|f| !f.code.starts_with("EKD60")),
+        "{:#?}",
+        report.findings
+    );
+    // The same bundle before the migration: the provider is needed.
+    let report = audit_fixture("oidc-provider-missing");
+    assert!(report.findings.iter().any(|f| f.code == "EKD601"));
+}

@@ -10,6 +10,11 @@ use drift_core::report::{Report, TargetReport, TargetStatus};
 use drift_core::rules::ALL;
 use drift_core::text::inline;
 
+/// XML 1.0's `Char` production.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
 fn xml(value: &str) -> String {
     let visible = inline(value);
     let mut out = String::with_capacity(visible.len());
@@ -20,6 +25,11 @@ fn xml(value: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids (noncharacters U+FFFE, U+FFFF; controls are already
+            // visible escapes): written as a visible escape, so every reader parses the file.
+            c if !is_xml_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -135,4 +145,14 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     out.push_str(&suites);
     out.push_str("</testsuites>\n");
     w.write_all(out.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn characters_xml_forbids_never_reach_the_file() {
+        let text = super::xml("a\u{fffe}b\u{ffff}c\u{1b}d<");
+        assert_eq!(text, "a\\u{fffe}b\\u{ffff}c\\u{1b}d&lt;");
+        assert!(text.chars().all(super::is_xml_char));
+    }
 }

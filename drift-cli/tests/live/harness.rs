@@ -43,6 +43,12 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
     (guard, moto)
 }
 
+/// A moto server of its own (not the shared one, not reset by [`moto`]), for a test that needs
+/// a second emulator; it stops when dropped with the test process.
+pub fn private_moto() -> Moto {
+    start()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -117,7 +117,10 @@ where
             let code_str = code.as_deref().unwrap_or("");
             let msg = service.err().message().unwrap_or("").trim().to_owned();
             let status = service.raw().status_code();
-            let kind = if ACCESS_DENIED.contains(&code_str) {
+            // A 401/403 whose body names no code (a proxy, or an emulator's other error
+            // format) is still a refusal.
+            let refused = code_str.is_empty() && matches!(status, Some(401 | 403));
+            let kind = if ACCESS_DENIED.contains(&code_str) || refused {
                 ErrorKind::AccessDenied
             } else if THROTTLED.contains(&code_str) {
                 ErrorKind::Throttled
@@ -142,7 +145,12 @@ where
             let http = status.map_or_else(String::new, |s| format!("HTTP {s}"));
             let message = match kind {
                 ErrorKind::AccessDenied => format!(
-                    "access denied ({code_str}): the credentials need {action} (docs/iam-policy.json lists every action eksdrift uses){says}"
+                    "access denied ({}): the credentials need {action} (docs/iam-policy.json lists every action eksdrift uses){says}",
+                    if code_str.is_empty() {
+                        http.as_str()
+                    } else {
+                        code_str
+                    }
                 ),
                 ErrorKind::Throttled => format!("throttled ({code_str}) after every retry{says}"),
                 ErrorKind::Unsupported if code_str.is_empty() => {

@@ -136,7 +136,9 @@ impl Rule {
             code: self.code.to_owned(),
             rule: self.slug.to_owned(),
             severity: self.severity,
-            message,
+            // A message may quote AWS values (a trusted-principal list, importers): cut like
+            // evidence, so the report stays linear in its input.
+            message: crate::report::cap_text(message, crate::report::MAX_MESSAGE_CHARS),
             resource,
             expected: Evidence::none(),
             actual: Evidence::none(),

@@ -11,7 +11,10 @@ crate::rules::declare_rule! {
     /// `createdAt`: a role recreated with the same name gets a new ID, and EKS's entry still
     /// points at the old one). Needs `list-access-entries.json`, a `describe-access-entry/` file
     /// per role entry and `list-roles.json`. Entries for IAM users are not checked (eksdrift does
-    /// not read users). A cluster that authenticates by the aws-auth ConfigMap only
+    /// not read users). A `STANDARD` entry may name a role of another account (EKS allows it;
+    /// eksctl's `accessConfig.accessEntries` makes them): this account's IAM cannot see that
+    /// role, so such an entry is never reported; when nothing else is found the rule says it
+    /// could not check them. A cluster that authenticates by the aws-auth ConfigMap only
     /// (`CONFIG_MAP`, also assumed when `accessConfig` is absent) has no access entries.
     ///
     /// ## Why it matters
@@ -42,9 +45,39 @@ fn check(ctx: &Context<'_>) -> Checked {
             "no access entry list (list-access-entries.json absent)".to_owned(),
         ));
     };
-    let role_entries: Vec<&String> = entries.iter().filter(|e| role_key(e).is_some()).collect();
+    // A STANDARD entry may name a role of another account: this account's IAM cannot say
+    // whether it exists, so it is never called deleted.
+    let account = ctx
+        .cluster
+        .arn
+        .as_deref()
+        .and_then(|a| a.split(':').nth(4))
+        .filter(|a| !a.is_empty());
+    let (role_entries, elsewhere): (Vec<&String>, Vec<&String>) = entries
+        .iter()
+        .filter(|e| role_key(e).is_some())
+        .partition(|e| account.is_none_or(|a| role_key(e).is_some_and(|(acc, _)| acc == a)));
+    let not_here = || {
+        Skip(format!(
+            "{} access entr{} name{} a role of another account ({}), which this account's IAM cannot see",
+            elsewhere.len(),
+            if elsewhere.len() == 1 { "y" } else { "ies" },
+            if elsewhere.len() == 1 { "s" } else { "" },
+            crate::text::inline(
+                &elsewhere
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        ))
+    };
     if role_entries.is_empty() {
-        return Ok(Vec::new());
+        return if elsewhere.is_empty() {
+            Ok(Vec::new())
+        } else {
+            Err(not_here())
+        };
     }
     if ctx.snapshot.roles.is_none() {
         return Err(Skip("no IAM role data (list-roles.json absent)".to_owned()));
@@ -126,6 +159,11 @@ fn check(ctx: &Context<'_>) -> Checked {
                 ],
             ),
         );
+    }
+    // Entries of other accounts were not checked: with nothing found, say so rather than
+    // look clean.
+    if findings.is_empty() && !elsewhere.is_empty() {
+        return Err(not_here());
     }
     Ok(findings)
 }

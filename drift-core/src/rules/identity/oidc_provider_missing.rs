@@ -1,6 +1,8 @@
 use crate::report::{Evidence, Resource, src};
 use crate::rules::remedy::Cmd;
+use crate::rules::context::ROLE_OUTPUT;
 use crate::rules::{Checked, Context, Skip};
+use crate::snapshot::{Stack, tags};
 
 crate::rules::declare_rule! {
     /// ## What it checks
@@ -9,6 +11,13 @@ crate::rules::declare_rule! {
     /// with a role), the account has an IAM OIDC provider for the cluster's issuer
     /// (`identity.oidc.issuer`; the provider ARN ends in `oidc-provider/<issuer without
     /// https://>`). Needs `list-open-id-connect-providers.json`.
+    ///
+    /// Only stacks whose pods still need the provider count: a role that still trusts a web
+    /// identity (with `list-roles.json`), else a stack that still carries eksctl's
+    /// `alpha.eksctl.io/iamserviceaccount-name` tag. `eksctl utils migrate-to-pod-identity` keeps
+    /// the stack names but removes the trust and swaps the tag
+    /// (`pkg/actions/podidentityassociation/tasks.go`, `addon_migrator.go`): such stacks do
+    /// not rely on the provider, and deleting the unused provider afterwards is no drift.
     ///
     /// ## Why it matters
     ///
@@ -30,8 +39,46 @@ crate::rules::declare_rule! {
     inputs: [DescribeStacks, DescribeCluster, ListOpenIdConnectProviders],
 }
 
+/// True when the stack's pods still need the OIDC provider: its role still trusts a web
+/// identity, or — without the role's data — the stack still carries eksctl's iamserviceaccount
+/// tag. `eksctl utils migrate-to-pod-identity` removes both (`--remove-oidc-provider-trust-
+/// relationship`, always for addons) and keeps the stack's name.
+fn relies_on_provider(ctx: &Context<'_>, stack: &Stack) -> bool {
+    let role = stack
+        .output(ROLE_OUTPUT)
+        .and_then(|arn| ctx.snapshot.role(arn.trim()));
+    match role.and_then(crate::snapshot::Role::trust_policy) {
+        Some(policy) => trusts_web_identity(&policy),
+        None => stack.tag(tags::IAMSERVICEACCOUNT_NAME).is_some(),
+    }
+}
+
+/// A trust policy with an `Allow` statement for `sts:AssumeRoleWithWebIdentity` or a
+/// `Federated` principal.
+fn trusts_web_identity(policy: &serde_json::Value) -> bool {
+    let statements = match &policy["Statement"] {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    statements.iter().any(|st| {
+        let allows = st["Effect"].as_str().is_none_or(|e| e == "Allow");
+        let action = match &st["Action"] {
+            serde_json::Value::String(a) => a.contains("AssumeRoleWithWebIdentity"),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .any(|a| a.as_str().is_some_and(|a| a.contains("AssumeRoleWithWebIdentity"))),
+            _ => false,
+        };
+        allows && (action || !st["Principal"]["Federated"].is_null())
+    })
+}
+
 fn check(ctx: &Context<'_>) -> Checked {
-    let irsa = ctx.irsa_stacks();
+    let irsa: Vec<&Stack> = ctx
+        .irsa_stacks()
+        .into_iter()
+        .filter(|s| relies_on_provider(ctx, s))
+        .collect();
     if irsa.is_empty() {
         return Ok(Vec::new());
     }

@@ -25,6 +25,10 @@ crate::rules::declare_rule! {
     ///
     /// Review what the stacks hold, then delete them: nodegroup and addon stacks first, the
     /// cluster stack last (turn termination protection off first where it is on, EKD701).
+    ///
+    /// A stack in a `*_IN_PROGRESS` state belongs to a command that is running (eksctl creates
+    /// the cluster stack before `CreateCluster`; a delete in progress has lost its cluster
+    /// already): it is reported at info, naming the state, with nothing to delete.
     code: "EKD703",
     slug: "orphaned-eksctl-stack",
     severity: Warning,
@@ -61,6 +65,38 @@ fn check(ctx: &Context<'_>) -> Checked {
     let mut findings = Vec::new();
     for (stack, cluster) in stacks {
         if clusters.iter().any(|c| c == cluster) {
+            continue;
+        }
+        // A command is running on it: a cluster being created has its stack before
+        // `CreateCluster` (so ListClusters does not list it yet), and a delete in progress has
+        // lost its cluster already. Neither is an orphan; worth knowing only.
+        if stack.stack_status.ends_with("_IN_PROGRESS") {
+            findings.push(
+                RULE.finding(
+                    Resource::stack(stack),
+                    format!(
+                        "stack {} is tagged for cluster {cluster}, which does not exist in the region, and is {}: an eksctl command is running on it",
+                        stack.stack_name, stack.stack_status
+                    ),
+                )
+                .with_severity(crate::report::Severity::Info)
+                .with_breaks(&[])
+                .with_expected(Evidence::live(src::LIST_CLUSTERS, cluster.to_owned()))
+                .with_actual(Evidence::stack(stack, stack.stack_status.clone().into()))
+                .with_impact(
+                    "none yet: a cluster being created is listed once EKS has it; a delete in progress removes the stack",
+                )
+                .with_remediation(
+                    "wait for the command to finish, then audit again: a stack left in a *_FAILED state is an orphan",
+                    vec![
+                        Cmd::new("aws cloudformation describe-stacks")
+                            .opt("--stack-name", &stack.stack_name)
+                            .word("--query 'Stacks[0].StackStatus'")
+                            .region(ctx)
+                            .done(),
+                    ],
+                ),
+            );
             continue;
         }
         // The cluster stack last: eksctl's own order.
