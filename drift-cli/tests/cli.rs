@@ -1206,7 +1206,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| r["partialFingerprints"]["eksdriftFinding/v1"].clone())
+            .map(|r| r["partialFingerprints"]["eksdriftFinding/v2"].clone())
             .collect::<Vec<_>>()
     };
     let first = run();
@@ -1627,4 +1627,70 @@ fn one_destination_named_twice_is_a_usage_error() {
             .stderr(predicate::str::contains("names the same destination"));
         assert!(!x.exists(), "{args:?}");
     }
+}
+
+#[test]
+fn every_format_tells_targets_and_findings_apart() {
+    // One cluster captured twice (two accounts, two folders), audited together.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &fixture("subnet-replaced"),
+        &dir.path().join("111111111111/prod"),
+    );
+    copy_dir(
+        &fixture("subnet-replaced"),
+        &dir.path().join("222222222222/prod"),
+    );
+    let a = eksdrift()
+        .args(["audit", "-o", "prometheus", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let text = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let series = line.rsplit_once(' ').unwrap().0;
+        assert!(seen.insert(series.to_owned()), "repeated series {series}");
+    }
+    let a = eksdrift()
+        .args(["audit", "-o", "junit", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let xml = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let suites: Vec<&str> = xml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<testsuite name=\""))
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    assert_eq!(suites.len(), 2);
+    assert_ne!(suites[0], suites[1], "{suites:?}");
+    // SARIF: distinct findings have distinct fingerprints (three importers of one export, two
+    // nodegroups on one subnet), and the same finding in two bundles is told apart.
+    for name in ["export-imported-elsewhere", "nodegroup-subnet-deleted"] {
+        let a = eksdrift()
+            .args(["audit", "-o", "sarif", "--from"])
+            .arg(fixture(name))
+            .assert()
+            .code(1);
+        let v = json(&a);
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        let prints: std::collections::BTreeSet<String> = results
+            .iter()
+            .map(|r| r["partialFingerprints"]["eksdriftFinding/v2"].to_string())
+            .collect();
+        assert_eq!(prints.len(), results.len(), "{name}: {prints:?}");
+    }
+    let a = eksdrift()
+        .args(["audit", "-o", "sarif", "--from"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let v = json(&a);
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let prints: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|r| r["partialFingerprints"]["eksdriftFinding/v2"].to_string())
+        .collect();
+    assert_eq!(prints.len(), results.len());
 }

@@ -122,6 +122,7 @@ pub fn apply(
     account: Option<&str>,
 ) {
     let mut used = vec![false; suppressions.len()];
+    let mut touched = std::collections::BTreeSet::new();
     for target in &mut report.targets {
         let (cluster, region) = (target.cluster.clone(), target.region.clone());
         let target_account = target.account.clone();
@@ -215,8 +216,12 @@ pub fn apply(
                     )
             };
             report.targets[place].findings.push(finding);
-            crate::report::sort_findings(&mut report.targets[place].findings);
+            touched.insert(place);
         }
+    }
+    // Sorted once per target that got findings, not once per finding added.
+    for place in touched {
+        crate::report::sort_findings(&mut report.targets[place].findings);
     }
     report.recount();
 }

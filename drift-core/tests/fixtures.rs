@@ -575,3 +575,21 @@ fn irsa_stacks_migrated_to_pod_identity_do_not_need_the_oidc_provider() {
     let report = audit_fixture("oidc-provider-missing");
     assert!(report.findings.iter().any(|f| f.code == "EKD601"));
 }
+
+#[test]
+fn a_node_role_with_a_standard_entry_is_found() {
+    let report = audit_fixture("node-role-standard-entry");
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "EKD605")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(
+        found[0].message.contains("of type STANDARD"),
+        "{}",
+        found[0].message
+    );
+    assert!(found[0].resource.id.contains("nodegroup-ng-2"));
+}

@@ -38,8 +38,28 @@ fn xml(value: &str) -> String {
 
 /// Writes one target's suite; returns its errors (a failed target, rules whose input failed).
 fn suite(out: &mut String, t: &TargetReport) -> usize {
-    let name = format!("{} ({})", t.cluster, t.region.as_deref().unwrap_or("?"));
-    let class = format!("eksdrift.{}", t.cluster);
+    // The account (offline: the bundle) tells apart clusters of one name.
+    let owner = t.account.clone().unwrap_or_else(|| {
+        if t.source == "live" {
+            String::new()
+        } else {
+            t.source.clone()
+        }
+    });
+    let name = if owner.is_empty() {
+        format!("{} ({})", t.cluster, t.region.as_deref().unwrap_or("?"))
+    } else {
+        format!(
+            "{} ({} {})",
+            t.cluster,
+            owner,
+            t.region.as_deref().unwrap_or("?")
+        )
+    };
+    let class = match &t.account {
+        Some(a) => format!("eksdrift.{a}.{}", t.cluster),
+        None => format!("eksdrift.{}", t.cluster),
+    };
     if t.status == TargetStatus::Failed {
         let message = t.error.as_ref().map_or("", |e| e.message.as_str());
         let kind = t.error.as_ref().map_or("failed", |e| e.kind.as_str());

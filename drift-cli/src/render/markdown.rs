@@ -8,23 +8,52 @@ use std::io::{self, Write};
 use drift_core::report::{Report, TargetStatus};
 use drift_core::text::inline;
 
-/// `value` as inert Markdown text on one line: control characters visible, every Markdown
-/// punctuation character backslash-escaped, `<` `>` `&` as entities.
+/// `value` as inert Markdown text on one line, escaped only where CommonMark/GFM would read
+/// it: emphasis, code, links and images, raw HTML and entities, table cells, strikethrough,
+/// block markers at its start, autolinks (`://`, `www.`), and `@name` (a code span, so that a
+/// pull-request comment notifies nobody). Control characters are made visible first.
 fn md(value: &str) -> String {
     let visible = inline(value);
+    let chars: Vec<char> = visible.chars().collect();
     let mut out = String::with_capacity(visible.len() + 8);
-    for c in visible.chars() {
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
-            | '!' | '|' | '~' | '"' | '\'' | ':' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
+            '#' | '-' | '+' | '=' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            ':' if chars.get(i + 1) == Some(&'/') => out.push_str("\\:"),
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
+                out.push_str("\\.");
+            }
+            '@' => {
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(*c)))
+                    .map_or(chars.len(), |p| i + 1 + p);
+                out.push('`');
+                out.extend(&chars[i..end]);
+                out.push('`');
+                i = end;
+                continue;
+            }
             c => out.push(c),
         }
+        i += 1;
     }
     out
 }
@@ -93,4 +122,22 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
     }
     w.write_all(out.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+
+    #[test]
+    fn plain_values_stay_readable_and_hostile_ones_inert() {
+        assert_eq!(md("subnet-0aa2000000000000a"), "subnet-0aa2000000000000a");
+        assert_eq!(md("us-west-2"), "us-west-2");
+        assert_eq!(md("./bundles/prod"), "./bundles/prod");
+        assert_eq!(md("a|b"), "a\\|b");
+        assert_eq!(md("[x](http://e)"), "\\[x\\](http\\://e)");
+        assert_eq!(md("<img src=x>"), "&lt;img src=x&gt;");
+        assert_eq!(md("ping @octocat now"), "ping `@octocat` now");
+        assert_eq!(md("- item"), "\\- item");
+        assert_eq!(md("www.example.com"), "www\\.example.com");
+    }
 }

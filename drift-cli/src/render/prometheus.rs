@@ -25,13 +25,20 @@ fn label(value: &str) -> String {
     out
 }
 
+/// The labels of a target: account, cluster and region, and for an offline target the bundle
+/// it came from (two captures of one cluster from two accounts would otherwise repeat every
+/// series, which the textfile collector rejects).
 fn target_labels(t: &TargetReport) -> String {
-    format!(
+    let mut labels = format!(
         "account=\"{}\",cluster=\"{}\",region=\"{}\"",
         label(t.account.as_deref().unwrap_or("")),
         label(&t.cluster),
         label(t.region.as_deref().unwrap_or(""))
-    )
+    );
+    if t.source != "live" {
+        let _ = write!(labels, ",source=\"{}\"", label(&t.source));
+    }
+    labels
 }
 
 /// `now`: the run's time in seconds since the epoch.

@@ -46,13 +46,27 @@ fn uri_segment(value: &str) -> String {
 }
 
 fn result(t: &TargetReport, f: &Finding) -> Value {
-    let region = t.region.as_deref().unwrap_or("unknown-region");
+    let region_name = t.region.as_deref().unwrap_or("unknown-region");
+    // Two clusters of one name in two accounts (or two bundles) are told apart by the account,
+    // else by the bundle: the account (or bundle) leads every qualified name.
+    let owner = t
+        .account
+        .clone()
+        .or_else(|| (t.source != "live").then(|| t.source.clone()));
+    let region = owner
+        .as_ref()
+        .map_or_else(|| region_name.to_owned(), |o| format!("{o}/{region_name}"));
+    let region = region.as_str();
     let index = ALL.iter().position(|r| r.code == f.code);
-    let mut logical = vec![
-        json!({"name": region, "kind": "namespace", "fullyQualifiedName": region}),
+    let mut logical = Vec::new();
+    if let Some(account) = &t.account {
+        logical.push(json!({"name": account, "kind": "namespace", "fullyQualifiedName": account}));
+    }
+    logical.extend([
+        json!({"name": region_name, "kind": "namespace", "fullyQualifiedName": region}),
         json!({"name": t.cluster, "kind": "module",
                "fullyQualifiedName": format!("{region}/{}", t.cluster)}),
-    ];
+    ]);
     if let Some(stack) = &t.stack {
         logical.push(json!({"name": stack.name, "kind": "object",
             "fullyQualifiedName": format!("{region}/{}/{}", t.cluster, stack.name)}));
@@ -66,16 +80,24 @@ fn result(t: &TargetReport, f: &Finding) -> Value {
         "message": {"text": format!("{} — {}", f.message, f.impact)},
         "locations": [{
             "physicalLocation": {"artifactLocation": {
-                "uri": format!("eksdrift/{}/{}", uri_segment(region), uri_segment(&t.cluster)),
+                "uri": format!(
+                    "eksdrift/{}{}/{}",
+                    t.account.as_deref().map(|a| format!("{}/", uri_segment(a))).unwrap_or_default(),
+                    uri_segment(region_name),
+                    uri_segment(&t.cluster)
+                ),
             }},
             "logicalLocations": logical,
         }],
         "partialFingerprints": {
-            "eksdriftFinding/v1": fingerprint(&[&f.code, region, &t.cluster, &f.resource.id]),
+            // What tells two findings apart: rule, account (or bundle), region, cluster,
+            // resource, and the message (which names the nodegroup, the importing stack, …).
+            "eksdriftFinding/v2": fingerprint(&[&f.code, region, &t.cluster, &f.resource.id, &f.message]),
         },
         "properties": {
             "cluster": t.cluster,
-            "region": region,
+            "account": t.account,
+            "region": region_name,
             "source": t.source,
             "resourceType": f.resource.kind,
             "breaks": breaks,

@@ -9,8 +9,8 @@ use crate::discovery::{Discovery, discover};
 use crate::report::Operation;
 use crate::snapshot::outputs;
 use crate::snapshot::{
-    AutoScalingGroup, Cluster, Nodegroup, OutputSubnets, SecurityGroup, Snapshot, Stack, Subnet,
-    tags,
+    AutoScalingGroup, Cluster, Nodegroup, OutputSubnets, Role, SecurityGroup, Snapshot, Stack,
+    Subnet, role_key, tags,
 };
 
 /// An unmanaged eksctl nodegroup whose auto scaling group exists.
@@ -56,6 +56,10 @@ pub(crate) struct Context<'a> {
     /// Every subnet the stack's outputs or the cluster name, with who names it (output keys,
     /// and `control plane` for the cluster's own list).
     pub(crate) referenced: BTreeMap<&'a str, Vec<&'static str>>,
+    /// The described managed nodegroups by name (looked up per listed name and per stack).
+    nodegroups: HashMap<&'a str, &'a Nodegroup>,
+    /// The roles by (account, name), as [`crate::snapshot::role_key`] gives them.
+    roles: HashMap<(&'a str, &'a str), &'a Role>,
 }
 
 impl<'a> Context<'a> {
@@ -91,7 +95,29 @@ impl<'a> Context<'a> {
             template: TemplateFacts::from_snapshot(snapshot),
             output_lists,
             referenced,
+            nodegroups: snapshot
+                .nodegroups
+                .iter()
+                .map(|n| (n.nodegroup_name.as_str(), n))
+                .collect(),
+            roles: snapshot
+                .roles
+                .iter()
+                .flatten()
+                .filter_map(|r| role_key(&r.arn).map(|k| (k, r)))
+                .collect(),
         }
+    }
+
+    /// The described managed nodegroup called `name`.
+    pub(crate) fn nodegroup(&self, name: &str) -> Option<&'a Nodegroup> {
+        self.nodegroups.get(name).copied()
+    }
+
+    /// The IAM role an ARN names (by account and name, whatever its path), when the roles
+    /// were collected and it exists.
+    pub(crate) fn role(&self, arn: &str) -> Option<&'a Role> {
+        self.roles.get(&role_key(arn)?).copied()
     }
 
     /// The cluster stack, or the reason a stack rule cannot run.
@@ -182,7 +208,7 @@ impl<'a> Context<'a> {
         };
         let undescribed: Vec<&str> = names
             .iter()
-            .filter(|n| snapshot.nodegroup(n).is_none())
+            .filter(|n| self.nodegroup(n).is_none())
             .map(String::as_str)
             .collect();
         if !undescribed.is_empty() {
@@ -191,7 +217,7 @@ impl<'a> Context<'a> {
                 crate::text::inline(&undescribed.join(", "))
             )));
         }
-        Ok(names.iter().filter_map(|n| snapshot.nodegroup(n)).collect())
+        Ok(names.iter().filter_map(|n| self.nodegroup(n)).collect())
     }
 
     /// The unmanaged eksctl nodegroups whose auto scaling group exists; the reason when there

@@ -106,7 +106,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             .access_entry_details
             .iter()
             .find(|d| d.principal_arn == *arn);
-        let role = ctx.snapshot.role(arn);
+        let role = ctx.role(arn);
         let why = match (role, entry) {
             (None, _) => "no longer exists".to_owned(),
             (Some(r), Some(e)) => match (r.create_date.as_deref(), e.created_at.as_deref()) {

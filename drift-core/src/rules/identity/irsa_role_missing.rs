@@ -42,7 +42,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         let Some(arn) = stack.output(ROLE_OUTPUT).map(str::trim) else {
             continue;
         };
-        if role_key(arn).is_none() || ctx.snapshot.role(arn).is_some() {
+        if role_key(arn).is_none() || ctx.role(arn).is_some() {
             continue;
         }
         findings.push(

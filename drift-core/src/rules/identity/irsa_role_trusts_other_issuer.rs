@@ -57,17 +57,44 @@ fn matches(pattern: &str, value: &str, like: bool) -> bool {
 }
 
 /// The values a condition key is tested against, with whether the test is a `Like`.
-fn condition_values<'a>(statement: &'a Value, key: &str) -> Vec<(&'a str, bool)> {
+/// The values the statement's conditions test `key` against: (value, a `…Like` pattern, a
+/// negated operator such as `StringNotEquals` / `StringNotLike`).
+fn condition_values<'a>(statement: &'a Value, key: &str) -> Vec<(&'a str, bool, bool)> {
     let mut out = Vec::new();
     if let Some(conditions) = statement.get("Condition").and_then(Value::as_object) {
         for (operator, tests) in conditions {
             let like = operator.contains("Like");
+            let negated = operator.contains("Not");
             if let Some(values) = tests.as_object().and_then(|t| t.get(key)) {
-                out.extend(strings(values).into_iter().map(|v| (v, like)));
+                out.extend(strings(values).into_iter().map(|v| (v, like, negated)));
             }
         }
     }
     out
+}
+
+/// Why the conditions on `key` refuse `value`, if they do: no positive test lets it in, or a
+/// negated one (`StringNotEquals`, `StringNotLike`) names it.
+fn refused(tests: &[(&str, bool, bool)], value: &str) -> Option<String> {
+    if let Some((p, _, _)) = tests
+        .iter()
+        .find(|(p, like, negated)| *negated && matches(p, value, *like))
+    {
+        return Some(format!("refuses {value} (a negated condition names {p})"));
+    }
+    let positive: Vec<&str> = tests
+        .iter()
+        .filter(|(_, _, negated)| !negated)
+        .map(|(p, _, _)| *p)
+        .collect();
+    if !positive.is_empty()
+        && !tests
+            .iter()
+            .any(|(p, like, negated)| !negated && matches(p, value, *like))
+    {
+        return Some(format!("lets in {} instead of {value}", positive.join(", ")));
+    }
+    None
 }
 
 /// What is wrong with the trust policy for `issuer_path` and the service account, if anything:
@@ -108,21 +135,13 @@ fn trust_problem(policy: &Value, issuer_path: &str, subject: Option<&str>) -> Op
     };
     if let Some(subject) = subject {
         let subs = condition_values(ours, &format!("{issuer_path}:sub"));
-        if !subs.is_empty() && !subs.iter().any(|(p, like)| matches(p, subject, *like)) {
-            let named: Vec<&str> = subs.iter().map(|(p, _)| *p).collect();
-            return Some((
-                (*ours).clone(),
-                format!("lets in {} instead of {subject}", named.join(", ")),
-            ));
+        if let Some(why) = refused(&subs, subject) {
+            return Some(((*ours).clone(), why));
         }
     }
     let auds = condition_values(ours, &format!("{issuer_path}:aud"));
-    if !auds.is_empty() && !auds.iter().any(|(p, like)| matches(p, "sts.amazonaws.com", *like)) {
-        let named: Vec<&str> = auds.iter().map(|(p, _)| *p).collect();
-        return Some((
-            (*ours).clone(),
-            format!("requires audience {} instead of sts.amazonaws.com", named.join(", ")),
-        ));
+    if let Some(why) = refused(&auds, "sts.amazonaws.com") {
+        return Some(((*ours).clone(), format!("for the audience: {why}")));
     }
     None
 }
@@ -145,7 +164,7 @@ fn check(ctx: &Context<'_>) -> Checked {
     for stack in stacks {
         let Some(role) = stack
             .output(ROLE_OUTPUT)
-            .and_then(|arn| ctx.snapshot.role(arn.trim()))
+            .and_then(|arn| ctx.role(arn.trim()))
         else {
             continue; // a missing role is EKD603's
         };
@@ -205,5 +224,28 @@ mod tests {
         // A role trusting a service principal only (pod identity) is not an IRSA trust.
         let service = json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "pods.eks.amazonaws.com"}}]});
         assert!(trust_problem(&service, PATH, sa).is_none());
+    }
+
+    #[test]
+    fn negated_operators_refuse_what_they_name() {
+        let subject = "system:serviceaccount:kube-system:aws-node";
+        let sa = Some(subject);
+        for op in ["StringNotEquals", "StringNotLike"] {
+            let value = if op == "StringNotLike" { "system:serviceaccount:kube-system:*" } else { subject };
+            let p = json!({"Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": format!("arn:aws:iam::1:oidc-provider/{PATH}")},
+                "Condition": {op: {format!("{PATH}:sub"): value}}
+            }]});
+            let (_, why) = trust_problem(&p, PATH, sa).expect(op);
+            assert!(why.contains("refuses"), "{why}");
+            // Naming another account only: this one is let in.
+            let p = json!({"Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                "Principal": {"Federated": format!("arn:aws:iam::1:oidc-provider/{PATH}")},
+                "Condition": {op: {format!("{PATH}:sub"): "system:serviceaccount:default:other"}}
+            }]});
+            assert!(trust_problem(&p, PATH, sa).is_none(), "{op}");
+        }
     }
 }

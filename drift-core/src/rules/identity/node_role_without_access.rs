@@ -1,5 +1,5 @@
 use crate::report::{Evidence, Resource, Severity, src};
-use crate::rules::remedy::Cmd;
+use crate::rules::remedy::{Cmd, Script};
 use crate::rules::{Checked, Context, Skip};
 use crate::snapshot::role_key;
 
@@ -12,6 +12,12 @@ crate::rules::declare_rule! {
     /// entry is reported as info: it needs a mapping in the aws-auth ConfigMap, which eksdrift
     /// does not read. With `CONFIG_MAP` (also assumed when `accessConfig` is absent) the rule is
     /// not checked when there are node roles. Needs `list-access-entries.json`.
+    ///
+    /// A node role whose entry is of another type (`STANDARD`) is reported too: when a
+    /// `STANDARD` entry already exists for the role, eksctl's `CreateAccessEntry` of type
+    /// `EC2_LINUX` gets `ResourceInUse`, eksctl logs "already exists" and carries on
+    /// (`pkg/cfn/manager/nodegroup.go`), and a `STANDARD` entry cannot carry the node groups
+    /// (needs `describe-access-entry/`).
     ///
     /// ## Why it matters
     ///
@@ -79,7 +85,11 @@ fn check(ctx: &Context<'_>) -> Checked {
     let cluster = &ctx.cluster.name;
     let mut findings = Vec::new();
     for (nodegroup, role, evidence) in roles {
-        if role_key(&role).is_none() || has_entry(&role) {
+        if role_key(&role).is_none() {
+            continue;
+        }
+        if has_entry(&role) {
+            findings.extend(wrong_type(ctx, mode, &nodegroup, &role));
             continue;
         }
         let strict = mode == "API";
@@ -115,4 +125,66 @@ fn check(ctx: &Context<'_>) -> Checked {
         );
     }
     Ok(findings)
+}
+
+/// A finding when the node role's entry is not a node entry (`EC2_LINUX`/`EC2_WINDOWS`):
+/// eksctl's `CreateAccessEntry(EC2_LINUX)` then got `ResourceInUse`, logged "already exists"
+/// and carried on (`pkg/cfn/manager/nodegroup.go`), and a `STANDARD` entry cannot carry the
+/// node groups, so the nodes never join.
+fn wrong_type(
+    ctx: &Context<'_>,
+    mode: &str,
+    nodegroup: &str,
+    role: &str,
+) -> Option<crate::report::Finding> {
+    let key = role_key(role);
+    let entry = ctx
+        .snapshot
+        .access_entry_details
+        .iter()
+        .find(|d| role_key(&d.principal_arn) == key)?;
+    let kind = entry.kind.as_deref()?;
+    if matches!(kind, "EC2_LINUX" | "EC2_WINDOWS" | "HYBRID_LINUX") {
+        return None;
+    }
+    let strict = mode == "API";
+    let cluster = &ctx.cluster.name;
+    Some(
+        RULE.finding(
+            Resource::new("AWS::IAM::Role", role),
+            format!(
+                "node role {role} of nodegroup {nodegroup} has an access entry of type {kind}, not EC2_LINUX or EC2_WINDOWS: eksctl's node entry was refused as already existing"
+            ),
+        )
+        .with_severity(if strict { Severity::Error } else { Severity::Warning })
+        .with_breaks(RULE.breaks)
+        .with_expected(Evidence::live(src::ACCESS_ENTRIES, "EC2_LINUX | EC2_WINDOWS"))
+        .with_actual(Evidence::live(
+            "eks:DescribeAccessEntry",
+            serde_json::json!({"principalArn": entry.principal_arn, "type": kind}),
+        ))
+        .with_impact(
+            "a STANDARD entry cannot carry the node groups: the nodes cannot join (NotReady), and eksctl reported the node entry as already there",
+        )
+        .with_remediation(
+            "replace the entry by a node entry (note its access policies first: a node role should not need any)",
+            vec![
+                Script::new()
+                    .cmd(
+                        Cmd::new("aws eks delete-access-entry")
+                            .opt("--cluster-name", cluster)
+                            .opt("--principal-arn", role)
+                            .region(ctx),
+                    )
+                    .cmd(
+                        Cmd::new("aws eks create-access-entry")
+                            .opt("--cluster-name", cluster)
+                            .opt("--principal-arn", role)
+                            .word("--type EC2_LINUX")
+                            .region(ctx),
+                    )
+                    .done(),
+            ],
+        ),
+    )
 }

@@ -46,7 +46,7 @@ crate::rules::declare_rule! {
 fn relies_on_provider(ctx: &Context<'_>, stack: &Stack) -> bool {
     let role = stack
         .output(ROLE_OUTPUT)
-        .and_then(|arn| ctx.snapshot.role(arn.trim()));
+        .and_then(|arn| ctx.role(arn.trim()));
     match role.and_then(crate::snapshot::Role::trust_policy) {
         Some(policy) => trusts_web_identity(&policy),
         None => stack.tag(tags::IAMSERVICEACCOUNT_NAME).is_some(),

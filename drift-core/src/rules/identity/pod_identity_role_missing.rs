@@ -58,7 +58,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         let Some(role) = a.role_arn.as_deref() else {
             continue;
         };
-        if role_key(role).is_none() || ctx.snapshot.role(role).is_some() {
+        if role_key(role).is_none() || ctx.role(role).is_some() {
             continue;
         }
         findings.push(

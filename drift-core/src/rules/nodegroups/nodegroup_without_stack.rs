@@ -48,7 +48,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         if with_stack.contains(&name.as_str()) {
             continue;
         }
-        let described = ctx.snapshot.nodegroup(name);
+        let described = ctx.nodegroup(name);
         let by_eksctl = described.is_some_and(|n| n.tags.contains_key(tags::NODEGROUP_NAME));
         let origin = if by_eksctl {
             "its tags say eksctl made it, so its stack was deleted"
