@@ -35,6 +35,10 @@ pub const CAPTURE: &str = "capture.json";
 /// `list-imports/<export name>.json`. The AWS CLI prints an error instead of an empty list when
 /// nothing imports the export; such a file holds `{"Imports": []}`.
 pub const LIST_IMPORTS: &str = "list-imports";
+/// `aws cloudformation get-template --stack-name S` for each managed nodegroup stack whose
+/// nodegroup runs a launch template of its own: `get-template/<stack name>.json` (named after
+/// the stack: the answer does not hold it).
+pub const GET_TEMPLATE_DIR: &str = "get-template";
 /// `aws eks list-nodegroups --cluster-name C` → `{"nodegroups": […]}`.
 pub const LIST_NODEGROUPS: &str = "list-nodegroups.json";
 /// `aws eks describe-nodegroup --cluster-name C --nodegroup-name NG`, one file per nodegroup:
@@ -429,8 +433,9 @@ const TOP_LEVEL: [&str; 15] = [
 const REQUIRED: [&str; 3] = [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 4] = [
+const ITEM_FOLDERS: [&str; 5] = [
     LIST_IMPORTS,
+    GET_TEMPLATE_DIR,
     DESCRIBE_NODEGROUP,
     DESCRIBE_ACCESS_ENTRY,
     DESCRIBE_POD_IDENTITY_ASSOCIATION,
@@ -724,6 +729,19 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
     {
         imports = Some(import_items.into_iter().collect());
     }
+    let templates: Vec<(String, serde_json::Value)> = opt.items(
+        Input::GetNodegroupTemplates,
+        GET_TEMPLATE_DIR,
+        |file_name, f: TemplateFile| {
+            item_name(file_name)
+                .map(|stack| (stack, f.template_body))
+                .ok_or_else(|| "the file name is not `<stack name>.json`".to_owned())
+        },
+        |(stack, _)| stack.clone(),
+    );
+    let nodegroup_templates = (files.items(GET_TEMPLATE_DIR).next().is_some()
+        && !opt.failures.contains_key(&Input::GetNodegroupTemplates))
+    .then(|| templates.into_iter().collect::<BTreeMap<_, _>>());
     let nodegroup_names: Option<NodegroupsFile> = opt.file(Input::ListNodegroups, LIST_NODEGROUPS);
     let nodegroups: Vec<Nodegroup> = opt.items(
         Input::ListNodegroups,
@@ -782,6 +800,7 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         template: template.map(|t| t.template_body),
         stack_resources: resources.map(|r| r.stack_resources),
         imports,
+        nodegroup_templates,
         nodegroup_names: nodegroup_names
             .map(|n| n.nodegroups)
             .filter(|_| ok(Input::ListNodegroups)),
@@ -968,6 +987,26 @@ pub fn write_bundle(
                 &item_file_name(export),
                 &ImportsFile {
                     imports: importers.clone(),
+                },
+            )?;
+        }
+    }
+    if let Some(templates) = snapshot
+        .nodegroup_templates
+        .as_ref()
+        .filter(|t| !t.is_empty())
+    {
+        let folder = dir.join(GET_TEMPLATE_DIR);
+        fs::create_dir_all(&folder).map_err(|source| BundleError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        for (stack, body) in templates {
+            write_json(
+                &folder,
+                &item_file_name(stack),
+                &TemplateFile {
+                    template_body: body.clone(),
                 },
             )?;
         }

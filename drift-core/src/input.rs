@@ -31,6 +31,9 @@ pub enum Input {
     DescribeStackResources,
     /// The importers of the eksctl stacks' exports (`list-imports/`).
     ListImports,
+    /// The templates of the managed nodegroup stacks whose nodegroup runs a launch template of
+    /// its own (`get-template/<stack>.json`).
+    GetNodegroupTemplates,
     /// The managed nodegroups, listed and described (`list-nodegroups.json`,
     /// `describe-nodegroup/`).
     ListNodegroups,
@@ -55,7 +58,7 @@ pub enum Input {
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 15] = [
+    pub const ALL: [Input; 16] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -63,6 +66,7 @@ impl Input {
         Input::GetTemplate,
         Input::DescribeStackResources,
         Input::ListImports,
+        Input::GetNodegroupTemplates,
         Input::ListNodegroups,
         Input::DescribeAutoScalingGroups,
         Input::DescribeLaunchTemplateVersions,
@@ -84,6 +88,7 @@ impl Input {
             Input::GetTemplate => "get-template",
             Input::DescribeStackResources => "describe-stack-resources",
             Input::ListImports => "list-imports",
+            Input::GetNodegroupTemplates => "get-template-nodegroup",
             Input::ListNodegroups => "list-nodegroups",
             Input::DescribeAutoScalingGroups => "describe-auto-scaling-groups",
             Input::DescribeLaunchTemplateVersions => "describe-launch-template-versions",
@@ -103,7 +108,7 @@ impl Input {
             Input::DescribeCluster => &["eks:DescribeCluster"],
             Input::DescribeSubnets => &["ec2:DescribeSubnets"],
             Input::DescribeSecurityGroups => &["ec2:DescribeSecurityGroups"],
-            Input::GetTemplate => &["cloudformation:GetTemplate"],
+            Input::GetTemplate | Input::GetNodegroupTemplates => &["cloudformation:GetTemplate"],
             Input::DescribeStackResources => &["cloudformation:DescribeStackResources"],
             Input::ListImports => &["cloudformation:ListImports"],
             Input::ListNodegroups => &["eks:ListNodegroups", "eks:DescribeNodegroup"],
@@ -136,6 +141,7 @@ impl Input {
                 &[Input::ListNodegroups, Input::DescribeAutoScalingGroups]
             }
             Input::GetTemplate | Input::DescribeStackResources => &[Input::DescribeSubnets],
+            Input::GetNodegroupTemplates => &[Input::ListNodegroups],
             _ => &[],
         }
     }

@@ -42,6 +42,10 @@ pub struct Snapshot {
     /// collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodegroup_names: Option<Vec<String>>,
+    /// The templates (`GetTemplate`) of the managed nodegroup stacks whose nodegroup runs a
+    /// launch template of its own, by stack name, or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodegroup_templates: Option<BTreeMap<String, serde_json::Value>>,
     /// The managed nodegroups as `DescribeNodegroup` returned them (one per listed name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodegroups: Vec<Nodegroup>,
@@ -192,6 +196,7 @@ impl Snapshot {
             Input::GetTemplate => self.template.is_some(),
             Input::DescribeStackResources => self.stack_resources.is_some(),
             Input::ListImports => self.imports.is_some(),
+            Input::GetNodegroupTemplates => self.nodegroup_templates.is_some(),
             Input::ListNodegroups => self.nodegroup_names.is_some(),
             Input::DescribeAutoScalingGroups => self.auto_scaling_groups.is_some(),
             Input::DescribeLaunchTemplateVersions => self.launch_template_versions.is_some(),
@@ -207,6 +212,25 @@ impl Snapshot {
     #[must_use]
     pub fn failure(&self, input: Input) -> Option<&InputFailure> {
         self.failures.get(&input).filter(|f| !f.wording_only)
+    }
+
+    /// The managed nodegroup stacks of the cluster whose nodegroup runs a launch template of its
+    /// own (not the one eksctl makes, which is named after the stack): `eksctl upgrade
+    /// nodegroup` reads that template's version from the stack's template, not from the
+    /// nodegroup (`upgradeUsingStack` in `pkg/actions/nodegroup/upgrade.go`).
+    #[must_use]
+    pub fn custom_launch_template_stacks(&self) -> Vec<&Stack> {
+        let cluster = self.cluster.name.as_str();
+        self.stacks
+            .iter()
+            .filter(|s| s.stack_status != "DELETE_COMPLETE" && s.nodegroup_managed())
+            .filter(|s| {
+                s.nodegroup_of(cluster)
+                    .and_then(|ng| self.nodegroup(ng))
+                    .and_then(|ng| ng.launch_template.as_ref())
+                    .is_some_and(|lt| lt.name.as_deref() != Some(s.stack_name.as_str()))
+            })
+            .collect()
     }
 
     /// The described managed nodegroup called `name`.

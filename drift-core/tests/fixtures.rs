@@ -593,3 +593,36 @@ fn a_node_role_with_a_standard_entry_is_found() {
     );
     assert!(found[0].resource.id.contains("nodegroup-ng-2"));
 }
+
+#[test]
+fn a_deleted_version_recorded_in_the_nodegroup_stack_breaks_the_upgrade() {
+    let report = audit_fixture("upgrade-from-stack-template");
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "EKD507")
+        .collect();
+    // The nodegroup runs version 4, which exists; its stack records version 1, which does not.
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].message.contains("records launch template lt-0a1a1a1a1a1a1a1a1 version 1")
+            && found[0].message.contains("runs version 4"),
+        "{}",
+        found[0].message
+    );
+    assert!(found[0].remediation.commands[0].contains("--launch-template-version 4"));
+    // Without the stack's template the rule says what it lacks.
+    let mut snapshot = drift_core::bundle::read_bundle(
+        &root().join("fixtures").join("upgrade-from-stack-template"),
+    )
+    .unwrap();
+    snapshot.nodegroup_templates = None;
+    let report = audit(&snapshot);
+    let n = report
+        .coverage
+        .not_checked
+        .iter()
+        .find(|n| n.rule == "launch-template-version-missing")
+        .unwrap();
+    assert!(n.reason.contains("get-template/"), "{}", n.reason);
+}

@@ -53,6 +53,20 @@ pub(super) async fn list_imports(
     .await
 }
 
+/// One stack's template (`GetTemplate`).
+pub(super) async fn template(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> Result<Option<serde_json::Value>, CallError> {
+    let out = cfn
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|e| classify("cloudformation:GetTemplate", &e))?;
+    Ok(out.template_body().map(map::template_body))
+}
+
 pub(super) async fn stack_details(
     cfn: &aws_sdk_cloudformation::Client,
     stack: &str,

@@ -901,7 +901,47 @@ async fn details(
         })
         .buffer_unordered(4)
         .collect::<Vec<_>>();
-    let (template, imports) = tokio::join!(template, imports);
+    // The templates of the managed nodegroup stacks with a launch template of their own: the
+    // version `eksctl upgrade nodegroup` starts from is recorded there.
+    let ng_stacks: Vec<String> = if opts.inputs.contains(&Input::GetNodegroupTemplates) {
+        snapshot
+            .custom_launch_template_stacks()
+            .iter()
+            .map(|s| s.stack_name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let ng_templates = stream::iter(ng_stacks.iter())
+        .map(|stack| async move {
+            (
+                stack.clone(),
+                cloudformation::template(&clients.cfn, stack).await,
+            )
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>();
+    let (template, imports, ng_templates) = tokio::join!(template, imports, ng_templates);
+    if opts.inputs.contains(&Input::GetNodegroupTemplates)
+        && !snapshot.failures.contains_key(&Input::ListNodegroups)
+    {
+        let mut templates = BTreeMap::new();
+        for (stack, result) in ng_templates {
+            match result {
+                Ok(body) => {
+                    own_queries.push(format!("cloudformation:GetTemplate stack={stack}"));
+                    templates.insert(stack, body.unwrap_or_default());
+                }
+                Err(e) => fail(&mut snapshot, Input::GetNodegroupTemplates, &e),
+            }
+        }
+        if !snapshot
+            .failures
+            .contains_key(&Input::GetNodegroupTemplates)
+        {
+            snapshot.nodegroup_templates = Some(templates);
+        }
+    }
     match template {
         Some(Ok((template, resources))) => {
             snapshot.template = template;

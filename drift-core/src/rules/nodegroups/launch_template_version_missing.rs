@@ -12,11 +12,20 @@ crate::rules::declare_rule! {
     /// only the template. Needs the nodegroup inputs of EKD504 and
     /// `describe-launch-template-versions.json` (every version of every template they name).
     ///
+    /// Also the version `eksctl upgrade nodegroup` will start from: for a managed nodegroup with
+    /// a launch template of its own (not the one eksctl makes, named after the stack), eksctl
+    /// reads the template's ID and version from the nodegroup **stack's template**, not from
+    /// the nodegroup (`upgradeUsingStack` → `usesCustomAMIGFNNodeGroup` in
+    /// `pkg/actions/nodegroup/upgrade.go`), and fetches that version. Needs
+    /// `get-template/<stack>.json` for those stacks (a live audit reads only them).
+    ///
     /// ## Why it matters
     ///
-    /// A deleted version (or template) cannot launch instances: scaling fails, and `eksctl
-    /// upgrade nodegroup` fails with `VersionNotFound` (eksctl #7786) because the update starts
-    /// from the version the nodegroup runs.
+    /// A deleted version (or template) cannot launch instances: scaling fails. And when the
+    /// version recorded in the nodegroup stack's template is deleted, `eksctl upgrade nodegroup`
+    /// fails even though the version the nodegroup runs exists (eksctl #7786: "Could not find
+    /// the specified version … The nodegroup uses version 4"), because eksctl starts from the
+    /// stack, not from the nodegroup.
     ///
     /// ## How to fix
     ///
@@ -29,7 +38,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the launch template version a nodegroup runs no longer exists",
     breaks: [UpgradeNodegroup],
-    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, DescribeAutoScalingGroups, DescribeLaunchTemplateVersions],
+    inputs: [DescribeStacks, DescribeCluster, ListNodegroups, DescribeAutoScalingGroups, DescribeLaunchTemplateVersions, GetNodegroupTemplates],
 }
 
 type Runs<'a> = (String, Option<&'a str>, Option<&'a str>, Option<&'a str>, &'static str);
@@ -121,5 +130,101 @@ fn check(ctx: &Context<'_>) -> Checked {
             ),
         );
     }
+    findings.extend(recorded_versions(ctx)?);
     Ok(findings)
 }
+
+/// The launch template `ManagedNodeGroup` names in a nodegroup stack's template, when eksctl
+/// made no launch template of its own there: (ID, version; `None` for the default).
+fn recorded(template: &serde_json::Value) -> Option<(&str, Option<String>)> {
+    let resources = template.get("Resources")?.as_object()?;
+    let own = resources.values().any(|r| {
+        r.get("Type").and_then(serde_json::Value::as_str) == Some("AWS::EC2::LaunchTemplate")
+    });
+    if own {
+        return None;
+    }
+    let lt = resources
+        .get("ManagedNodeGroup")?
+        .get("Properties")?
+        .get("LaunchTemplate")?;
+    let id = lt.get("Id")?.as_str()?;
+    let version = match lt.get("Version") {
+        Some(serde_json::Value::String(v)) => Some(v.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    Some((id, version))
+}
+
+/// Findings for nodegroup stacks whose recorded launch template version is gone.
+fn recorded_versions(ctx: &Context<'_>) -> Checked {
+    let stacks = ctx.snapshot.custom_launch_template_stacks();
+    if stacks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(templates) = &ctx.snapshot.nodegroup_templates else {
+        return Err(Skip(format!(
+            "no get-template/<stack>.json for {} (the managed nodegroup stacks with a launch template of their own, whose template records the version eksctl upgrade nodegroup starts from)",
+            crate::text::inline(
+                &stacks
+                    .iter()
+                    .map(|s| s.stack_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        )));
+    };
+    let cluster = &ctx.cluster.name;
+    let mut findings = Vec::new();
+    for stack in stacks {
+        let Some((id, Some(version))) = templates.get(&stack.stack_name).and_then(recorded) else {
+            continue;
+        };
+        // Only versions that were read can be missing: a template that is gone is the
+        // running-version finding's, a version that is not a number says nothing.
+        if !matches!(
+            ctx.snapshot
+                .launch_template_version(Some(id), None, Some(&version)),
+            Some(TemplateLookup::VersionMissing)
+        ) {
+            continue;
+        }
+        let nodegroup = stack.nodegroup_of(cluster).unwrap_or_default();
+        let running = ctx
+            .nodegroup(nodegroup)
+            .and_then(|n| n.launch_template.as_ref())
+            .and_then(|lt| lt.version.clone())
+            .unwrap_or_else(|| "$Default".to_owned());
+        findings.push(
+            RULE.finding(
+                Resource::new("AWS::EC2::LaunchTemplate", id),
+                format!(
+                    "nodegroup {nodegroup}'s stack {} records launch template {id} version {version}, which no longer exists (the nodegroup runs version {running})",
+                    stack.stack_name
+                ),
+            )
+            .with_expected(Evidence::stack(
+                stack,
+                serde_json::json!({"LaunchTemplate": {"Id": id, "Version": version}}),
+            ))
+            .with_actual(Evidence::live(src::LAUNCH_TEMPLATE_VERSIONS, serde_json::Value::Null))
+            .with_impact(
+                "eksctl upgrade nodegroup reads the version from the nodegroup stack and fails (\"Could not find the specified version\"), although the version the nodegroup runs exists (eksctl #7786)",
+            )
+            .with_remediation(
+                "upgrade through eksctl with an explicit launch template version that exists: eksctl writes it into the stack",
+                vec![
+                    Cmd::new("eksctl upgrade nodegroup")
+                        .opt("--cluster", cluster)
+                        .opt("--name", nodegroup)
+                        .opt("--launch-template-version", &running)
+                        .region(ctx)
+                        .done(),
+                ],
+            ),
+        );
+    }
+    Ok(findings)
+}
+
