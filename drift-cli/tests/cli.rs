@@ -1030,7 +1030,7 @@ fn one_run_writes_several_formats() {
     assert!(
         fs::read_to_string(&prom)
             .unwrap()
-            .contains("eksdrift_findings{account=\"\",cluster=\"prod\",region=\"us-west-2\",severity=\"error\",code=\"EKD202\"} 2")
+            .contains(&format!("eksdrift_findings{{account=\"\",cluster=\"prod\",region=\"us-west-2\",source=\"{}\",severity=\"error\",code=\"EKD202\"}} 2", fixture("subnet-replaced").display()))
     );
     // Two destinations for the -o format is a usage error.
     eksdrift()
@@ -1292,9 +1292,10 @@ reason = "subnets replaced on purpose"
     let (a, _dir) = with_config(toml, &["-o", "prometheus"]);
     let prom = String::from_utf8(a.code(0).get_output().stdout.clone()).unwrap();
     assert!(
-        prom.contains(
-            "eksdrift_findings_suppressed{account=\"\",cluster=\"prod\",region=\"us-west-2\"} 3"
-        ),
+        prom.contains(&format!(
+            "eksdrift_findings_suppressed{{account=\"\",cluster=\"prod\",region=\"us-west-2\",source=\"{}\"}} 3",
+            fixture("subnet-replaced").display()
+        )),
         "{prom}"
     );
     assert!(!prom.contains("eksdrift_findings{"), "{prom}");

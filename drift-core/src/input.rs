@@ -33,6 +33,7 @@ pub enum Input {
     ListImports,
     /// The templates of the managed nodegroup stacks whose nodegroup runs a launch template of
     /// its own (`get-template/<stack>.json`).
+    #[serde(rename = "get-template-nodegroup")]
     GetNodegroupTemplates,
     /// The managed nodegroups, listed and described (`list-nodegroups.json`,
     /// `describe-nodegroup/`).

@@ -228,7 +228,9 @@ impl Snapshot {
                 s.nodegroup_of(cluster)
                     .and_then(|ng| self.nodegroup(ng))
                     .and_then(|ng| ng.launch_template.as_ref())
-                    .is_some_and(|lt| lt.name.as_deref() != Some(s.stack_name.as_str()))
+                    // EKS always names the template; eksctl names its own after the stack.
+                    .and_then(|lt| lt.name.as_deref())
+                    .is_some_and(|name| name != s.stack_name)
             })
             .collect()
     }

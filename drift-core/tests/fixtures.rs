@@ -605,7 +605,9 @@ fn a_deleted_version_recorded_in_the_nodegroup_stack_breaks_the_upgrade() {
     // The nodegroup runs version 4, which exists; its stack records version 1, which does not.
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
-        found[0].message.contains("records launch template lt-0a1a1a1a1a1a1a1a1 version 1")
+        found[0]
+            .message
+            .contains("records launch template lt-0a1a1a1a1a1a1a1a1 version 1")
             && found[0].message.contains("runs version 4"),
         "{}",
         found[0].message
