@@ -1463,6 +1463,37 @@ mod tests {
     }
 
     #[test]
+    fn no_item_file_ever_replaces_another() {
+        // `a-2` first, then two items named `a`: the second `a` is renamed `a-2`, which is
+        // taken, so it must be renamed again (it used to overwrite the first file).
+        let dir = tempfile::tempdir().unwrap();
+        let items = ["a-2", "a", "a"];
+        write_items(dir.path(), DESCRIBE_ACCESS_ENTRY, &items, |name| {
+            ((*name).to_owned(), serde_json::json!({"item": name}))
+        })
+        .unwrap();
+        let written = fs::read_dir(dir.path().join(DESCRIBE_ACCESS_ENTRY))
+            .unwrap()
+            .count();
+        assert_eq!(written, items.len());
+    }
+
+    #[test]
+    fn two_import_files_for_one_export_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        minimal_bundle(dir.path());
+        let folder = dir.path().join(LIST_IMPORTS);
+        fs::create_dir(&folder).unwrap();
+        // `x%2Fy.json` and `x%2fy.json` both decode to the export `x/y`.
+        fs::write(folder.join("x%2Fy.json"), r#"{"Imports":["a"]}"#).unwrap();
+        fs::write(folder.join("x%2fy.json"), r#"{"Imports":[]}"#).unwrap();
+        let s = read_bundle(dir.path()).unwrap();
+        let f = &s.failures[&Input::ListImports];
+        assert!(f.message.contains("a second file for x/y"), "{f:?}");
+        assert!(s.imports.is_none());
+    }
+
+    #[test]
     fn a_bundle_is_bounded_as_a_whole() {
         let dir = tempfile::tempdir().unwrap();
         minimal_bundle(dir.path());

@@ -415,7 +415,9 @@ fn an_unsupported_operation_and_a_failing_wording_read_leave_the_rest_intact() {
         .unwrap();
     assert_eq!(imports["status"], "failed", "{beta}");
     assert_eq!(imports["failure"]["wording_only"], true);
-    assert_eq!(imports["failure"]["kind"], "network");
+    // 500 after the standard retries, or the 2-second deadline of wording reads first.
+    let kind = imports["failure"]["kind"].as_str().unwrap();
+    assert!(kind == "network" || kind == "timeout", "{imports}");
     let calls = api_calls(&report)["cloudformation:ListImports"];
     println!(
         "wall time: healthy {healthy_took:?}, ListImports 500 {took:?} ({:.2}x); ListImports calls {calls}",

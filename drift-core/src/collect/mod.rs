@@ -843,6 +843,8 @@ fn only_selected(
 struct Wording {
     deadline: tokio::time::Instant,
     broken: AtomicBool,
+    /// The first failure: reads not made after it report it.
+    first: std::sync::Mutex<Option<CallError>>,
 }
 
 impl Wording {
@@ -850,6 +852,7 @@ impl Wording {
         Wording {
             deadline: tokio::time::Instant::now() + WORDING_DEADLINE,
             broken: AtomicBool::new(false),
+            first: std::sync::Mutex::new(None),
         }
     }
 }
@@ -999,8 +1002,20 @@ async fn bounded_list_imports(
         message: why.to_owned(),
     };
     if wording.broken.load(Ordering::Relaxed) {
-        return Err(skipped(
-            "not asked after an earlier ListImports failed (it only words a remediation)",
+        let first = wording.first.lock().ok().and_then(|f| f.clone());
+        return Err(first.map_or_else(
+            || {
+                skipped(
+                    "not asked after an earlier ListImports failed (it only words a remediation)",
+                )
+            },
+            |mut e| {
+                e.message = format!(
+                    "not asked after an earlier ListImports failed: {}",
+                    e.message
+                );
+                e
+            },
         ));
     }
     let result =
@@ -1012,7 +1027,10 @@ async fn bounded_list_imports(
                     WORDING_DEADLINE.as_secs()
                 )))
             });
-    if result.is_err() {
+    if let Err(e) = &result {
+        if let Ok(mut first) = wording.first.lock() {
+            first.get_or_insert_with(|| e.clone());
+        }
         wording.broken.store(true, Ordering::Relaxed);
     }
     result

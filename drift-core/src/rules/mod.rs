@@ -241,6 +241,18 @@ mod tests {
     }
 
     #[test]
+    fn messages_are_cut_like_evidence() {
+        // EKD602 quotes a trusted-principal list, EKD702 importers: a 1 MB principal repeated by
+        // 60 stacks must not make a report of 60 MB.
+        let f = ALL[0].finding(
+            Resource::new("AWS::IAM::Role", "r"),
+            format!("trusts {}", "x".repeat(1_000_000)),
+        );
+        assert!(f.message.chars().count() < 2200, "{}", f.message.len());
+        assert!(f.message.contains("(cut: "));
+    }
+
+    #[test]
     fn lookup_by_code_or_slug() {
         assert_eq!(find("ekd202").unwrap().slug, "output-subnet-deleted");
         assert_eq!(find("output-subnet-deleted").unwrap().code, "EKD202");

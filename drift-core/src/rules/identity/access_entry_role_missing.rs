@@ -82,14 +82,15 @@ fn check(ctx: &Context<'_>) -> Checked {
     if ctx.snapshot.roles.is_none() {
         return Err(Skip("no IAM role data (list-roles.json absent)".to_owned()));
     }
+    let details: std::collections::HashMap<&str, &crate::snapshot::AccessEntry> = ctx
+        .snapshot
+        .access_entry_details
+        .iter()
+        .map(|d| (d.principal_arn.as_str(), d))
+        .collect();
     let undescribed: Vec<&str> = role_entries
         .iter()
-        .filter(|e| {
-            !ctx.snapshot
-                .access_entry_details
-                .iter()
-                .any(|d| d.principal_arn == ***e)
-        })
+        .filter(|e| !details.contains_key(e.as_str()))
         .map(|e| e.as_str())
         .collect();
     if !undescribed.is_empty() {
@@ -101,11 +102,7 @@ fn check(ctx: &Context<'_>) -> Checked {
     let cluster = &ctx.cluster.name;
     let mut findings = Vec::new();
     for arn in role_entries {
-        let entry = ctx
-            .snapshot
-            .access_entry_details
-            .iter()
-            .find(|d| d.principal_arn == *arn);
+        let entry = details.get(arn.as_str()).copied();
         let role = ctx.role(arn);
         let why = match (role, entry) {
             (None, _) => "no longer exists".to_owned(),

@@ -76,12 +76,15 @@ fn check(ctx: &Context<'_>) -> Checked {
             "no access entry list (list-access-entries.json absent)".to_owned(),
         ));
     };
-    let has_entry = |arn: &str| {
-        let key = role_key(arn);
-        entries
-            .iter()
-            .any(|e| key.is_some() && role_key(e) == key)
-    };
+    let keys: std::collections::HashSet<(&str, &str)> =
+        entries.iter().filter_map(|e| role_key(e)).collect();
+    let has_entry = |arn: &str| role_key(arn).is_some_and(|k| keys.contains(&k));
+    let details: std::collections::HashMap<(&str, &str), &crate::snapshot::AccessEntry> = ctx
+        .snapshot
+        .access_entry_details
+        .iter()
+        .filter_map(|d| role_key(&d.principal_arn).map(|k| (k, d)))
+        .collect();
     let cluster = &ctx.cluster.name;
     let mut findings = Vec::new();
     for (nodegroup, role, evidence) in roles {
@@ -89,7 +92,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             continue;
         }
         if has_entry(&role) {
-            findings.extend(wrong_type(ctx, mode, &nodegroup, &role));
+            findings.extend(wrong_type(ctx, &details, mode, &nodegroup, &role));
             continue;
         }
         let strict = mode == "API";
@@ -133,16 +136,12 @@ fn check(ctx: &Context<'_>) -> Checked {
 /// node groups, so the nodes never join.
 fn wrong_type(
     ctx: &Context<'_>,
+    details: &std::collections::HashMap<(&str, &str), &crate::snapshot::AccessEntry>,
     mode: &str,
     nodegroup: &str,
     role: &str,
 ) -> Option<crate::report::Finding> {
-    let key = role_key(role);
-    let entry = ctx
-        .snapshot
-        .access_entry_details
-        .iter()
-        .find(|d| role_key(&d.principal_arn) == key)?;
+    let entry = *details.get(&role_key(role)?)?;
     let kind = entry.kind.as_deref()?;
     if matches!(kind, "EC2_LINUX" | "EC2_WINDOWS" | "HYBRID_LINUX") {
         return None;

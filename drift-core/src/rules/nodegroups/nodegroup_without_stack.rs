@@ -40,7 +40,8 @@ fn check(ctx: &Context<'_>) -> Checked {
             "no managed nodegroup list (list-nodegroups.json absent)".to_owned(),
         ));
     };
-    let with_stack: Vec<&str> = ctx.nodegroup_stacks().iter().map(|(_, ng)| *ng).collect();
+    let with_stack: std::collections::HashSet<&str> =
+        ctx.nodegroup_stacks().iter().map(|(_, ng)| *ng).collect();
     let owned = ctx.discovery.stack.is_some();
     let cluster = &ctx.cluster.name;
     let mut findings = Vec::new();
