@@ -1,0 +1,212 @@
+//! Phase 2 but the stacks: the region's cluster names, each cluster described with its
+//! nodegroups and identity, the auto scaling groups, then the launch template versions; each
+//! read only when a selected rule needs it, each answer kept with its own result.
+
+use std::collections::{BTreeSet, HashMap};
+
+use futures::stream::{self, StreamExt as _};
+
+use super::ec2::{self, Ec2State};
+use super::eks::{self, Associations, Entries, Managed};
+use super::error::CallError;
+use super::{Clients, Options, Progress, autoscaling, cloudformation};
+use crate::input::Input;
+use crate::snapshot::{AutoScalingGroup, Cluster, LaunchTemplateVersion, Stack};
+
+/// Phase 2's answer: the region's clusters, each described (or its error), and what was read
+/// about them; `None` for a read no selected rule needs.
+pub(super) struct Described {
+    pub(super) names: Vec<String>,
+    pub(super) clusters: HashMap<String, Result<Cluster, CallError>>,
+    /// `ListClusters`: the answer, or why not.
+    pub(super) listed: Option<Result<Vec<String>, CallError>>,
+    pub(super) managed: HashMap<String, Result<Managed, CallError>>,
+    pub(super) entries: HashMap<String, Result<Entries, CallError>>,
+    pub(super) associations: HashMap<String, Result<Associations, CallError>>,
+    pub(super) groups: Option<Result<Vec<AutoScalingGroup>, CallError>>,
+    pub(super) versions: Option<Result<Vec<LaunchTemplateVersion>, CallError>>,
+}
+
+impl Described {
+    pub(super) fn listed(&self) -> Option<&Vec<String>> {
+        self.listed.as_ref().and_then(|l| l.as_ref().ok())
+    }
+}
+
+/// Phase 2 but the stacks: the cluster names, each cluster described with its nodegroups and
+/// identity, the region's auto scaling groups, then the launch template versions; alongside,
+/// as soon as the stacks and the names are known, EC2 about what the cluster stacks name.
+/// Fails only when the region's cluster list (`--all-clusters`) cannot be read.
+pub(super) async fn describe_region(
+    region: &str,
+    clients: &Clients,
+    opts: &Options,
+    stacks: impl std::future::Future<Output = Result<Vec<Stack>, CallError>>,
+    on_progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(Described, Option<Ec2State>), CallError> {
+    let (names, listed) = eks::cluster_names(&clients.eks, opts).await?;
+    on_progress(Progress::Region {
+        region: region.to_owned(),
+        clusters: names.len(),
+    });
+    let early = async {
+        if names.is_empty() {
+            return None;
+        }
+        let stacks = stacks.await.ok()?;
+        let mut subnet_ids = BTreeSet::new();
+        let mut group_ids = BTreeSet::new();
+        for name in &names {
+            let unknown = Cluster {
+                name: name.clone(),
+                ..Cluster::default()
+            };
+            let (subnets, groups) =
+                ec2::referenced_ids(&cloudformation::stacks_of(&stacks, name), &unknown);
+            subnet_ids.extend(subnets);
+            group_ids.extend(groups);
+        }
+        let (subnet_ids, group_ids) = only_selected(opts, subnet_ids, group_ids);
+        Some(Ec2State::fetch(&clients.ec2, subnet_ids, group_ids).await)
+    };
+    let listed = async {
+        match listed {
+            Some(listed) => Some(Ok(listed)),
+            // Named clusters: one more call, so that leftover stacks can be judged.
+            None if names.is_empty() || !opts.inputs.contains(&Input::ListClusters) => None,
+            None => Some(eks::list_clusters(&clients.eks).await),
+        }
+    };
+    let groups = async {
+        if opts.inputs.contains(&Input::DescribeAutoScalingGroups) {
+            Some(autoscaling::auto_scaling_groups(&clients.autoscaling, &names).await)
+        } else {
+            None
+        }
+    };
+    let (early, described, groups, listed) = tokio::join!(
+        early,
+        describe_clusters(region, clients, opts, &names),
+        groups,
+        listed
+    );
+    let mut clusters = HashMap::new();
+    let mut managed = HashMap::new();
+    let mut entries = HashMap::new();
+    let mut associations = HashMap::new();
+    for d in described {
+        managed.extend(d.managed.map(|m| (d.name.clone(), m)));
+        entries.extend(d.entries.map(|e| (d.name.clone(), e)));
+        associations.extend(d.associations.map(|a| (d.name.clone(), a)));
+        clusters.insert(d.name, d.cluster);
+    }
+    let versions = if opts.inputs.contains(&Input::DescribeLaunchTemplateVersions) {
+        let nodegroups = managed
+            .values()
+            .filter_map(|r| r.as_ref().ok())
+            .flat_map(|(_, described)| described);
+        let group_list = groups.iter().flat_map(|g| g.iter().flatten());
+        Some(ec2::template_versions(&clients.ec2, opts.concurrency, nodegroups, group_list).await)
+    } else {
+        None
+    };
+    Ok((
+        Described {
+            names,
+            clusters,
+            listed,
+            managed,
+            entries,
+            associations,
+            groups,
+            versions,
+        },
+        early,
+    ))
+}
+
+/// One cluster described, and what phase 2 reads about it once it is known to exist.
+struct OneCluster {
+    name: String,
+    cluster: Result<Cluster, CallError>,
+    managed: Option<Result<Managed, CallError>>,
+    entries: Option<Result<Entries, CallError>>,
+    associations: Option<Result<Associations, CallError>>,
+}
+
+/// Each cluster described and, once it is known to exist, its managed nodegroups ∥ access
+/// entries ∥ pod identity associations (each only when selected); `concurrency` clusters at a
+/// time.
+async fn describe_clusters(
+    region: &str,
+    clients: &Clients,
+    opts: &Options,
+    names: &[String],
+) -> Vec<OneCluster> {
+    let wants = |i: Input| opts.inputs.contains(&i);
+    let concurrency = opts.concurrency;
+    stream::iter(names.iter())
+        .map(|name| async move {
+            let cluster = eks::describe_cluster(&clients.eks, region, name).await;
+            let Ok(c) = &cluster else {
+                return OneCluster {
+                    name: name.clone(),
+                    cluster,
+                    managed: None,
+                    entries: None,
+                    associations: None,
+                };
+            };
+            let managed = async {
+                if wants(Input::ListNodegroups) {
+                    Some(eks::managed_nodegroups(&clients.eks, concurrency, name).await)
+                } else {
+                    None
+                }
+            };
+            let entries = async {
+                if wants(Input::ListAccessEntries) {
+                    Some(eks::access_entries(&clients.eks, concurrency, c).await)
+                } else {
+                    None
+                }
+            };
+            let associations = async {
+                if wants(Input::ListPodIdentityAssociations) {
+                    Some(eks::pod_identity_associations(&clients.eks, concurrency, name).await)
+                } else {
+                    None
+                }
+            };
+            let (managed, entries, associations) = tokio::join!(managed, entries, associations);
+            OneCluster {
+                name: name.clone(),
+                cluster,
+                managed,
+                entries,
+                associations,
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// The IDs of the kinds the selected rules read (no call for the others).
+pub(super) fn only_selected(
+    opts: &Options,
+    subnet_ids: BTreeSet<String>,
+    group_ids: BTreeSet<String>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let keep = |i: Input, ids: BTreeSet<String>| {
+        if opts.inputs.contains(&i) {
+            ids
+        } else {
+            BTreeSet::new()
+        }
+    };
+    (
+        keep(Input::DescribeSubnets, subnet_ids),
+        keep(Input::DescribeSecurityGroups, group_ids),
+    )
+}
