@@ -1695,3 +1695,77 @@ fn every_format_tells_targets_and_findings_apart() {
         .collect();
     assert_eq!(prints.len(), results.len());
 }
+
+#[test]
+fn a_failed_nodegroup_template_read_leaves_the_upgrade_gate_closed_in_every_format() {
+    // The stack template EKD507 reads for a nodegroup with its own launch template is broken:
+    // EKD507 alone is not checked, the target is partial, and the upgrade-nodegroup gate
+    // refuses to pass even with --allow-partial.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("prod");
+    copy_dir(&fixture("upgrade-from-stack-template"), &bundle);
+    fs::write(
+        bundle.join("get-template/eksctl-prod-nodegroup-ng-1.json"),
+        "{\"TemplateBody\": ",
+    )
+    .unwrap();
+    let a = eksdrift()
+        .args(["audit", "-o", "json", "--from"])
+        .arg(&bundle)
+        .assert()
+        .code(2);
+    let v = json(&a);
+    let t = &v["targets"][0];
+    assert_eq!(t["status"], "partial");
+    let left_out: Vec<&str> = t["coverage"]["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(left_out, ["launch-template-version-missing"]);
+    eksdrift()
+        .args([
+            "audit",
+            "--for",
+            "upgrade-nodegroup",
+            "--allow-partial",
+            "--from",
+        ])
+        .arg(&bundle)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--for upgrade-nodegroup cannot pass",
+        ))
+        .stderr(predicate::str::contains("EKD507"));
+    // Every format says the audit is partial.
+    let out = |format: &str| {
+        let a = eksdrift()
+            .args(["audit", "-o", format, "--from"])
+            .arg(&bundle)
+            .assert()
+            .code(2);
+        String::from_utf8(a.get_output().stdout.clone()).unwrap()
+    };
+    assert!(out("table").contains("PARTIAL AUDIT"));
+    assert!(out("markdown").contains("**partial**"));
+    assert!(out("prometheus").contains("eksdrift_target_partial{"));
+    assert!(
+        out("prometheus")
+            .lines()
+            .any(|l| l.starts_with("eksdrift_target_partial{") && l.ends_with(" 1"))
+    );
+    assert!(out("junit").contains("<error type=\"partial\""));
+    let sarif: serde_json::Value = serde_json::from_str(&out("sarif")).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+    assert!(
+        sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("partial audit")
+    );
+}
