@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::input::{Input, InputFailure};
 use crate::report::ErrorKind;
 use crate::snapshot::{
-    AccessEntry, AutoScalingGroup, Cluster, LaunchTemplateVersion, Nodegroup,
-    PodIdentityAssociation, Role, SecurityGroup, Snapshot, Stack, StackResource, Subnet,
+    AccessEntry, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster, Instance,
+    InstanceProfile, LaunchTemplate, LaunchTemplateVersion, LoadBalancer, NetworkInterface,
+    Nodegroup, PodIdentityAssociation, Role, RoleAttachmentMap, SecurityGroup, Snapshot, Stack,
+    StackResource, Subnet, Tag,
 };
 
 /// `describe-stacks.json`.
@@ -67,6 +69,40 @@ pub const LIST_POD_IDENTITY_ASSOCIATIONS: &str = "list-pod-identity-associations
 /// `aws eks describe-pod-identity-association --cluster-name C --association-id A`, one file
 /// per association: `describe-pod-identity-association/<id>.json`, read by its content.
 pub const DESCRIBE_POD_IDENTITY_ASSOCIATION: &str = "describe-pod-identity-association";
+
+/// `aws elbv2 describe-load-balancers` → `{"LoadBalancers": […]}` (every load balancer of the
+/// region; the rules keep those in the cluster's VPC).
+pub const DESCRIBE_LOAD_BALANCERS: &str = "describe-load-balancers.json";
+/// `aws elb describe-load-balancers` → `{"LoadBalancerDescriptions": […]}`.
+pub const DESCRIBE_LOAD_BALANCERS_CLASSIC: &str = "describe-load-balancers-classic.json";
+/// `aws elbv2 describe-tags --resource-arns …` (20 at a time, merged) →
+/// `{"TagDescriptions": [{"ResourceArn": …, "Tags": […]}]}`.
+pub const DESCRIBE_TAGS: &str = "describe-tags.json";
+/// `aws elb describe-tags --load-balancer-names …` (20 at a time, merged) →
+/// `{"TagDescriptions": [{"LoadBalancerName": …, "Tags": […]}]}`.
+pub const DESCRIBE_TAGS_CLASSIC: &str = "describe-tags-classic.json";
+/// `aws ec2 describe-network-interfaces --filters Name=vpc-id,Values=VPC` →
+/// `{"NetworkInterfaces": […]}`.
+pub const DESCRIBE_NETWORK_INTERFACES: &str = "describe-network-interfaces.json";
+/// `aws ec2 describe-instances --filters Name=vpc-id,Values=VPC
+/// Name=instance-state-name,Values=pending,running,stopping,stopped` →
+/// `{"Reservations": [{"Instances": […]}]}`.
+pub const DESCRIBE_INSTANCES: &str = "describe-instances.json";
+/// `aws ec2 describe-launch-templates --filters Name=tag-key,Values=karpenter.k8s.aws/ec2nodeclass`
+/// → `{"LaunchTemplates": […]}`.
+pub const DESCRIBE_LAUNCH_TEMPLATES: &str = "describe-launch-templates.json";
+/// `aws ec2 describe-security-groups --filters Name=vpc-id,Values=VPC`, and the groups whose
+/// rules name eksctl's (`ip-permission.group-id`, `egress.ip-permission.group-id`), merged →
+/// `{"SecurityGroups": […]}`.
+pub const DESCRIBE_SECURITY_GROUPS_VPC: &str = "describe-security-groups-vpc.json";
+/// `aws iam list-attached-role-policies --role-name R`, one file per role of eksctl's stacks:
+/// `list-attached-role-policies/<role>.json`.
+pub const LIST_ATTACHED_ROLE_POLICIES: &str = "list-attached-role-policies";
+/// `aws iam list-role-policies --role-name R`: `list-role-policies/<role>.json`.
+pub const LIST_ROLE_POLICIES: &str = "list-role-policies";
+/// `aws iam list-instance-profiles-for-role --role-name R`:
+/// `list-instance-profiles-for-role/<role>.json`.
+pub const LIST_INSTANCE_PROFILES_FOR_ROLE: &str = "list-instance-profiles-for-role";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -199,6 +235,87 @@ struct SubnetsFile {
 #[serde(rename_all = "PascalCase")]
 struct SecurityGroupsFile {
     security_groups: Vec<SecurityGroup>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LoadBalancersFile {
+    #[serde(default)]
+    load_balancers: Vec<LoadBalancer>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClassicLoadBalancersFile {
+    #[serde(default)]
+    load_balancer_descriptions: Vec<ClassicLoadBalancer>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagDescription {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resource_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    load_balancer_name: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagsFile {
+    #[serde(default)]
+    tag_descriptions: Vec<TagDescription>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NetworkInterfacesFile {
+    #[serde(default)]
+    network_interfaces: Vec<NetworkInterface>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Reservation {
+    #[serde(default)]
+    instances: Vec<Instance>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstancesFile {
+    #[serde(default)]
+    reservations: Vec<Reservation>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LaunchTemplatesFile {
+    #[serde(default)]
+    launch_templates: Vec<LaunchTemplate>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachedPoliciesFile {
+    #[serde(default)]
+    attached_policies: Vec<AttachedPolicy>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyNamesFile {
+    #[serde(default)]
+    policy_names: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceProfilesFile {
+    #[serde(default)]
+    instance_profiles: Vec<InstanceProfile>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -411,7 +528,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 15] = [
+const TOP_LEVEL: [&str; 23] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -427,18 +544,29 @@ const TOP_LEVEL: [&str; 15] = [
     LIST_ROLES,
     LIST_ACCESS_ENTRIES,
     LIST_POD_IDENTITY_ASSOCIATIONS,
+    DESCRIBE_LOAD_BALANCERS,
+    DESCRIBE_LOAD_BALANCERS_CLASSIC,
+    DESCRIBE_TAGS,
+    DESCRIBE_TAGS_CLASSIC,
+    DESCRIBE_NETWORK_INTERFACES,
+    DESCRIBE_INSTANCES,
+    DESCRIBE_LAUNCH_TEMPLATES,
+    DESCRIBE_SECURITY_GROUPS_VPC,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
 const REQUIRED: [&str; 3] = [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 5] = [
+const ITEM_FOLDERS: [&str; 8] = [
     LIST_IMPORTS,
     GET_TEMPLATE_DIR,
     DESCRIBE_NODEGROUP,
     DESCRIBE_ACCESS_ENTRY,
     DESCRIBE_POD_IDENTITY_ASSOCIATION,
+    LIST_ATTACHED_ROLE_POLICIES,
+    LIST_ROLE_POLICIES,
+    LIST_INSTANCE_PROFILES_FOR_ROLE,
 ];
 
 /// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
@@ -780,6 +908,11 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         |_, f: AssociationFile| Ok(f.association),
         |a| a.association_id.clone(),
     );
+    let network = read_network(&mut opt);
+    let role_attachments = read_role_attachments(&mut opt);
+    let role_stack_templates = role_attachments
+        .as_ref()
+        .map(|_| nodegroup_templates.clone().unwrap_or_default());
     let mut failures = opt.failures;
     // What the capture itself could not read stays failed.
     if let Some(c) = &capture {
@@ -830,9 +963,174 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         } else {
             Vec::new()
         },
+        load_balancers: network
+            .load_balancers
+            .filter(|_| ok(Input::DescribeLoadBalancers)),
+        classic_load_balancers: network
+            .classic_load_balancers
+            .filter(|_| ok(Input::DescribeLoadBalancers)),
+        network_interfaces: network.network_interfaces,
+        instances: network.instances,
+        launch_templates: network.launch_templates,
+        vpc_security_groups: network.vpc_security_groups,
+        role_attachments: role_attachments.filter(|_| ok(Input::ListRoleAttachments)),
+        role_stack_templates: role_stack_templates.filter(|_| ok(Input::ListRoleAttachments)),
         failures,
         skipped: std::collections::BTreeSet::new(),
     })
+}
+
+/// What the delete gate reads about the cluster's network, from a bundle.
+#[derive(Default)]
+struct NetworkFiles {
+    load_balancers: Option<Vec<LoadBalancer>>,
+    classic_load_balancers: Option<Vec<ClassicLoadBalancer>>,
+    network_interfaces: Option<Vec<NetworkInterface>>,
+    instances: Option<Vec<Instance>>,
+    launch_templates: Option<Vec<LaunchTemplate>>,
+    vpc_security_groups: Option<Vec<SecurityGroup>>,
+}
+
+fn read_network(opt: &mut Optional<'_>) -> NetworkFiles {
+    let v2: Option<LoadBalancersFile> =
+        opt.file(Input::DescribeLoadBalancers, DESCRIBE_LOAD_BALANCERS);
+    let classic: Option<ClassicLoadBalancersFile> = opt.file(
+        Input::DescribeLoadBalancers,
+        DESCRIBE_LOAD_BALANCERS_CLASSIC,
+    );
+    let tags: Option<TagsFile> = opt.file(Input::DescribeLoadBalancers, DESCRIBE_TAGS);
+    let classic_tags: Option<TagsFile> =
+        opt.file(Input::DescribeLoadBalancers, DESCRIBE_TAGS_CLASSIC);
+    // Both kinds, or neither: one without the other would hide a load balancer.
+    // Tags decide whether eksctl deletes a load balancer: without them, none is read.
+    if v2.as_ref().is_some_and(|f| !f.load_balancers.is_empty()) && tags.is_none() {
+        opt.fail(
+            Input::DescribeLoadBalancers,
+            DESCRIBE_TAGS,
+            format!("absent, and {DESCRIBE_LOAD_BALANCERS} lists load balancers"),
+        );
+    }
+    if classic
+        .as_ref()
+        .is_some_and(|f| !f.load_balancer_descriptions.is_empty())
+        && classic_tags.is_none()
+    {
+        opt.fail(
+            Input::DescribeLoadBalancers,
+            DESCRIBE_TAGS_CLASSIC,
+            format!("absent, and {DESCRIBE_LOAD_BALANCERS_CLASSIC} lists load balancers"),
+        );
+    }
+    let (load_balancers, classic_load_balancers) = match (v2, classic) {
+        (Some(v2), Some(classic)) => {
+            let tags_of = |file: &Option<TagsFile>, key: &str, by_arn: bool| -> Vec<Tag> {
+                file.iter()
+                    .flat_map(|f| &f.tag_descriptions)
+                    .find(|d| {
+                        if by_arn {
+                            d.resource_arn.as_deref() == Some(key)
+                        } else {
+                            d.load_balancer_name.as_deref() == Some(key)
+                        }
+                    })
+                    .map(|d| d.tags.clone())
+                    .unwrap_or_default()
+            };
+            let v2 = v2
+                .load_balancers
+                .into_iter()
+                .map(|mut l| {
+                    if l.tags.is_empty() {
+                        l.tags = tags_of(&tags, &l.load_balancer_arn, true);
+                    }
+                    l
+                })
+                .collect();
+            let classic = classic
+                .load_balancer_descriptions
+                .into_iter()
+                .map(|mut l| {
+                    if l.tags.is_empty() {
+                        l.tags = tags_of(&classic_tags, &l.load_balancer_name, false);
+                    }
+                    l
+                })
+                .collect();
+            (Some(v2), Some(classic))
+        }
+        _ => (None, None),
+    };
+    let interfaces: Option<NetworkInterfacesFile> = opt.file(
+        Input::DescribeNetworkInterfaces,
+        DESCRIBE_NETWORK_INTERFACES,
+    );
+    let instances: Option<InstancesFile> = opt.file(Input::DescribeInstances, DESCRIBE_INSTANCES);
+    let templates: Option<LaunchTemplatesFile> =
+        opt.file(Input::DescribeLaunchTemplates, DESCRIBE_LAUNCH_TEMPLATES);
+    let groups: Option<SecurityGroupsFile> = opt.file(
+        Input::DescribeVpcSecurityGroups,
+        DESCRIBE_SECURITY_GROUPS_VPC,
+    );
+    NetworkFiles {
+        load_balancers,
+        classic_load_balancers,
+        network_interfaces: interfaces.map(|f| f.network_interfaces),
+        instances: instances.map(|f| {
+            f.reservations
+                .into_iter()
+                .flat_map(|r| r.instances)
+                .collect()
+        }),
+        launch_templates: templates.map(|f| f.launch_templates),
+        vpc_security_groups: groups.map(|g| g.security_groups),
+    }
+}
+
+/// What is attached to eksctl's roles, from the three per-role folders; `None` when the bundle
+/// holds none of them.
+fn read_role_attachments(opt: &mut Optional<'_>) -> Option<RoleAttachmentMap> {
+    let present = [
+        LIST_ATTACHED_ROLE_POLICIES,
+        LIST_ROLE_POLICIES,
+        LIST_INSTANCE_PROFILES_FOR_ROLE,
+    ]
+    .iter()
+    .any(|f| opt.files.items(f).next().is_some());
+    if !present {
+        return None;
+    }
+    let named = |file_name: &str| {
+        item_name(file_name).ok_or_else(|| "the file name is not `<role name>.json`".to_owned())
+    };
+    let attached: Vec<(String, Vec<AttachedPolicy>)> = opt.items(
+        Input::ListRoleAttachments,
+        LIST_ATTACHED_ROLE_POLICIES,
+        |file_name, f: AttachedPoliciesFile| named(file_name).map(|r| (r, f.attached_policies)),
+        |(r, _)| r.clone(),
+    );
+    let inline: Vec<(String, Vec<String>)> = opt.items(
+        Input::ListRoleAttachments,
+        LIST_ROLE_POLICIES,
+        |file_name, f: PolicyNamesFile| named(file_name).map(|r| (r, f.policy_names)),
+        |(r, _)| r.clone(),
+    );
+    let profiles: Vec<(String, Vec<InstanceProfile>)> = opt.items(
+        Input::ListRoleAttachments,
+        LIST_INSTANCE_PROFILES_FOR_ROLE,
+        |file_name, f: InstanceProfilesFile| named(file_name).map(|r| (r, f.instance_profiles)),
+        |(r, _)| r.clone(),
+    );
+    let mut out = RoleAttachmentMap::new();
+    for (role, a) in attached {
+        out.entry(role).or_default().attached_policies = a;
+    }
+    for (role, p) in inline {
+        out.entry(role).or_default().inline_policies = p;
+    }
+    for (role, p) in profiles {
+        out.entry(role).or_default().instance_profiles = p;
+    }
+    Some(out)
 }
 
 /// The files of a per-item folder read by their content: `key` names each item, a second file
@@ -991,11 +1289,13 @@ pub fn write_bundle(
             )?;
         }
     }
-    if let Some(templates) = snapshot
+    let templates: BTreeMap<&String, &serde_json::Value> = snapshot
         .nodegroup_templates
-        .as_ref()
-        .filter(|t| !t.is_empty())
-    {
+        .iter()
+        .chain(&snapshot.role_stack_templates)
+        .flatten()
+        .collect();
+    if !templates.is_empty() {
         let folder = dir.join(GET_TEMPLATE_DIR);
         fs::create_dir_all(&folder).map_err(|source| BundleError::Io {
             path: folder.clone(),
@@ -1006,7 +1306,7 @@ pub fn write_bundle(
                 &folder,
                 &item_file_name(stack),
                 &TemplateFile {
-                    template_body: body.clone(),
+                    template_body: (*body).clone(),
                 },
             )?;
         }
@@ -1128,6 +1428,7 @@ pub fn write_bundle(
             )
         },
     )?;
+    write_network(dir, snapshot)?;
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;
     }
@@ -1259,6 +1560,134 @@ fn walk(dir: &Path, depth: usize, found: &mut Found) -> Result<(), BundleError> 
         {
             found.unreadable.push(e);
         }
+    }
+    Ok(())
+}
+
+/// Writes the delete gate's inputs: the network files, and one file per role and listing.
+fn write_network(dir: &Path, snapshot: &Snapshot) -> Result<(), BundleError> {
+    if let (Some(v2), Some(classic)) = (&snapshot.load_balancers, &snapshot.classic_load_balancers)
+    {
+        // As the AWS CLI prints them: the tags in their own answers.
+        write_json(
+            dir,
+            DESCRIBE_LOAD_BALANCERS,
+            &LoadBalancersFile {
+                load_balancers: v2
+                    .iter()
+                    .map(|l| LoadBalancer {
+                        tags: Vec::new(),
+                        ..l.clone()
+                    })
+                    .collect(),
+            },
+        )?;
+        write_json(
+            dir,
+            DESCRIBE_TAGS,
+            &TagsFile {
+                tag_descriptions: v2
+                    .iter()
+                    .map(|l| TagDescription {
+                        resource_arn: Some(l.load_balancer_arn.clone()),
+                        load_balancer_name: None,
+                        tags: l.tags.clone(),
+                    })
+                    .collect(),
+            },
+        )?;
+        write_json(
+            dir,
+            DESCRIBE_LOAD_BALANCERS_CLASSIC,
+            &ClassicLoadBalancersFile {
+                load_balancer_descriptions: classic
+                    .iter()
+                    .map(|l| ClassicLoadBalancer {
+                        tags: Vec::new(),
+                        ..l.clone()
+                    })
+                    .collect(),
+            },
+        )?;
+        write_json(
+            dir,
+            DESCRIBE_TAGS_CLASSIC,
+            &TagsFile {
+                tag_descriptions: classic
+                    .iter()
+                    .map(|l| TagDescription {
+                        resource_arn: None,
+                        load_balancer_name: Some(l.load_balancer_name.clone()),
+                        tags: l.tags.clone(),
+                    })
+                    .collect(),
+            },
+        )?;
+    }
+    if let Some(interfaces) = &snapshot.network_interfaces {
+        write_json(
+            dir,
+            DESCRIBE_NETWORK_INTERFACES,
+            &NetworkInterfacesFile {
+                network_interfaces: interfaces.clone(),
+            },
+        )?;
+    }
+    if let Some(instances) = &snapshot.instances {
+        write_json(
+            dir,
+            DESCRIBE_INSTANCES,
+            &InstancesFile {
+                reservations: vec![Reservation {
+                    instances: instances.clone(),
+                }],
+            },
+        )?;
+    }
+    if let Some(templates) = &snapshot.launch_templates {
+        write_json(
+            dir,
+            DESCRIBE_LAUNCH_TEMPLATES,
+            &LaunchTemplatesFile {
+                launch_templates: templates.clone(),
+            },
+        )?;
+    }
+    if let Some(groups) = &snapshot.vpc_security_groups {
+        write_json(
+            dir,
+            DESCRIBE_SECURITY_GROUPS_VPC,
+            &SecurityGroupsFile {
+                security_groups: groups.clone(),
+            },
+        )?;
+    }
+    if let Some(roles) = &snapshot.role_attachments {
+        let roles: Vec<(&String, &crate::snapshot::RoleAttachments)> = roles.iter().collect();
+        write_items(dir, LIST_ATTACHED_ROLE_POLICIES, &roles, |(role, a)| {
+            (
+                (*role).clone(),
+                AttachedPoliciesFile {
+                    attached_policies: a.attached_policies.clone(),
+                },
+            )
+        })?;
+        write_items(dir, LIST_ROLE_POLICIES, &roles, |(role, a)| {
+            (
+                (*role).clone(),
+                PolicyNamesFile {
+                    policy_names: a.inline_policies.clone(),
+                },
+            )
+        })?;
+        write_items(dir, LIST_INSTANCE_PROFILES_FOR_ROLE, &roles, |(role, a)| {
+            (
+                (*role).clone(),
+                InstanceProfilesFile {
+                    instance_profiles: a.instance_profiles.clone(),
+                },
+            )
+        })?;
     }
     Ok(())
 }

@@ -55,11 +55,30 @@ pub enum Input {
     /// The pod identity associations, listed and described
     /// (`list-pod-identity-associations.json`, `describe-pod-identity-association/`).
     ListPodIdentityAssociations,
+    /// The load balancers of the region, both kinds, with their tags
+    /// (`describe-load-balancers.json`, `describe-load-balancers-classic.json`,
+    /// `describe-tags.json`, `describe-tags-classic.json`).
+    DescribeLoadBalancers,
+    /// The network interfaces in the cluster's VPC (`describe-network-interfaces.json`).
+    DescribeNetworkInterfaces,
+    /// The instances in the cluster's VPC, terminated ones aside (`describe-instances.json`).
+    DescribeInstances,
+    /// The launch templates Karpenter made (`describe-launch-templates.json`).
+    DescribeLaunchTemplates,
+    /// The security groups in the cluster's VPC and those whose rules name eksctl's groups
+    /// (`describe-security-groups-vpc.json`).
+    #[serde(rename = "describe-security-groups-vpc")]
+    DescribeVpcSecurityGroups,
+    /// What is attached to the roles eksctl's stacks made, and those stacks' templates
+    /// (`list-attached-role-policies/`, `list-role-policies/`,
+    /// `list-instance-profiles-for-role/`, `get-template/`).
+    #[serde(rename = "list-role-attachments")]
+    ListRoleAttachments,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 16] = [
+    pub const ALL: [Input; 22] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -76,6 +95,12 @@ impl Input {
         Input::ListRoles,
         Input::ListAccessEntries,
         Input::ListPodIdentityAssociations,
+        Input::DescribeLoadBalancers,
+        Input::DescribeNetworkInterfaces,
+        Input::DescribeInstances,
+        Input::DescribeLaunchTemplates,
+        Input::DescribeVpcSecurityGroups,
+        Input::ListRoleAttachments,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -98,6 +123,12 @@ impl Input {
             Input::ListRoles => "list-roles",
             Input::ListAccessEntries => "list-access-entries",
             Input::ListPodIdentityAssociations => "list-pod-identity-associations",
+            Input::DescribeLoadBalancers => "describe-load-balancers",
+            Input::DescribeNetworkInterfaces => "describe-network-interfaces",
+            Input::DescribeInstances => "describe-instances",
+            Input::DescribeLaunchTemplates => "describe-launch-templates",
+            Input::DescribeVpcSecurityGroups => "describe-security-groups-vpc",
+            Input::ListRoleAttachments => "list-role-attachments",
         }
     }
 
@@ -108,7 +139,9 @@ impl Input {
             Input::DescribeStacks => &["cloudformation:DescribeStacks"],
             Input::DescribeCluster => &["eks:DescribeCluster"],
             Input::DescribeSubnets => &["ec2:DescribeSubnets"],
-            Input::DescribeSecurityGroups => &["ec2:DescribeSecurityGroups"],
+            Input::DescribeSecurityGroups | Input::DescribeVpcSecurityGroups => {
+                &["ec2:DescribeSecurityGroups"]
+            }
             Input::GetTemplate | Input::GetNodegroupTemplates => &["cloudformation:GetTemplate"],
             Input::DescribeStackResources => &["cloudformation:DescribeStackResources"],
             Input::ListImports => &["cloudformation:ListImports"],
@@ -122,6 +155,19 @@ impl Input {
             Input::ListPodIdentityAssociations => &[
                 "eks:ListPodIdentityAssociations",
                 "eks:DescribePodIdentityAssociation",
+            ],
+            Input::DescribeLoadBalancers => &[
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeTags",
+            ],
+            Input::DescribeNetworkInterfaces => &["ec2:DescribeNetworkInterfaces"],
+            Input::DescribeInstances => &["ec2:DescribeInstances"],
+            Input::DescribeLaunchTemplates => &["ec2:DescribeLaunchTemplates"],
+            Input::ListRoleAttachments => &[
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+                "cloudformation:GetTemplate",
             ],
         }
     }

@@ -12,6 +12,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::input::{Input, InputFailure, InputResult, InputStatus};
 
+mod network;
+pub use network::{
+    AnyLoadBalancer, AttachedPolicy, ClassicLoadBalancer, GroupIdentifier, Instance,
+    InstanceProfile, InstanceProfileRef, InstanceState, InterfaceAttachment, LaunchTemplate,
+    LoadBalancer, NetworkInterface, RoleAttachmentMap, RoleAttachments,
+};
+
 /// Everything known about one audit target. Build one with `..Snapshot::default()` so that
 /// inputs added later keep your code compiling.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -85,6 +92,38 @@ pub struct Snapshot {
     /// The associations as `DescribePodIdentityAssociation` returned them (with `roleArn`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pod_identity_details: Vec<PodIdentityAssociation>,
+    /// The Application, Network and Gateway load balancers of the region with their tags
+    /// (`DescribeLoadBalancers` + `DescribeTags`), or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<LoadBalancer>>,
+    /// The Classic load balancers of the region with their tags, or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classic_load_balancers: Option<Vec<ClassicLoadBalancer>>,
+    /// The network interfaces in the cluster's VPC (`DescribeNetworkInterfaces` by VPC), or
+    /// `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
+    /// The instances in the cluster's VPC that are not terminated (`DescribeInstances` by VPC),
+    /// or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<Instance>>,
+    /// The launch templates Karpenter made (`DescribeLaunchTemplates` by tag), or `None` when
+    /// not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_templates: Option<Vec<LaunchTemplate>>,
+    /// Every security group in the cluster's VPC, and every group anywhere whose rules name one
+    /// of eksctl's groups (`DescribeSecurityGroups` by VPC and by `ip-permission.group-id`),
+    /// or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_security_groups: Option<Vec<SecurityGroup>>,
+    /// What is attached to the roles eksctl's stacks made, by role name, or `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_attachments: Option<RoleAttachmentMap>,
+    /// The templates of the eksctl stacks that make IAM roles, by stack name, or `None` when
+    /// not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_stack_templates: Option<BTreeMap<String, serde_json::Value>>,
     /// The inputs whose read failed, with why: the rules that need one are not checked and the
     /// target is partial (a failure marked `wording_only` degrades only a remediation's words).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -96,6 +135,36 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The load balancers of both kinds (empty when not collected).
+    #[must_use]
+    pub fn all_load_balancers(&self) -> Vec<AnyLoadBalancer<'_>> {
+        let v2 = self
+            .load_balancers
+            .iter()
+            .flatten()
+            .map(|l| AnyLoadBalancer {
+                name: &l.load_balancer_name,
+                kind: l.kind.as_deref().unwrap_or("application"),
+                vpc_id: l.vpc_id.as_deref(),
+                security_groups: &l.security_groups,
+                tags: &l.tags,
+                id: &l.load_balancer_arn,
+            });
+        let classic = self
+            .classic_load_balancers
+            .iter()
+            .flatten()
+            .map(|l| AnyLoadBalancer {
+                name: &l.load_balancer_name,
+                kind: "classic",
+                vpc_id: l.vpc_id.as_deref(),
+                security_groups: &l.security_groups,
+                tags: &l.tags,
+                id: &l.load_balancer_name,
+            });
+        v2.chain(classic).collect()
+    }
+
     /// The region: as recorded, else the one in the cluster's ARN.
     #[must_use]
     pub fn effective_region(&self) -> Option<&str> {
@@ -205,6 +274,14 @@ impl Snapshot {
             Input::ListRoles => self.roles.is_some(),
             Input::ListAccessEntries => self.access_entries.is_some(),
             Input::ListPodIdentityAssociations => self.pod_identity_associations.is_some(),
+            Input::DescribeLoadBalancers => self.load_balancers.is_some(),
+            Input::DescribeNetworkInterfaces => self.network_interfaces.is_some(),
+            Input::DescribeInstances => self.instances.is_some(),
+            Input::DescribeLaunchTemplates => self.launch_templates.is_some(),
+            Input::DescribeVpcSecurityGroups => self.vpc_security_groups.is_some(),
+            Input::ListRoleAttachments => {
+                self.role_attachments.is_some() && self.role_stack_templates.is_some()
+            }
         }
     }
 
@@ -747,9 +824,16 @@ pub struct Cluster {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// `accessConfig`, as the AWS CLI prints it.
     pub access_config: Option<AccessConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `deletionProtection`, as the AWS CLI prints it (EKS, 2025).
+    pub deletion_protection: Option<bool>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     /// `tags`, as the AWS CLI prints it.
     pub tags: BTreeMap<String, String>,
+    /// Every other field `describe-cluster` printed, kept as it was so a bundle written from
+    /// this cluster holds the whole answer.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 impl Cluster {
@@ -1030,6 +1114,64 @@ pub struct SecurityGroup {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     /// `Tags`, as the AWS CLI prints it.
     pub tags: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `IpPermissions`, as the AWS CLI prints it.
+    pub ip_permissions: Vec<IpPermission>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `IpPermissionsEgress`, as the AWS CLI prints it.
+    pub ip_permissions_egress: Vec<IpPermission>,
+}
+
+impl SecurityGroup {
+    /// The value of tag `key`.
+    #[must_use]
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| t.value.as_str())
+    }
+
+    /// The groups its rules (inbound and outbound) name, each once.
+    #[must_use]
+    pub fn referenced_groups(&self) -> std::collections::BTreeSet<&str> {
+        self.ip_permissions
+            .iter()
+            .chain(&self.ip_permissions_egress)
+            .flat_map(|p| &p.user_id_group_pairs)
+            .filter_map(|p| p.group_id.as_deref())
+            .collect()
+    }
+}
+
+/// One rule of a security group (`IpPermissions` / `IpPermissionsEgress`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IpPermission {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `IpProtocol`, as the AWS CLI prints it.
+    pub ip_protocol: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `FromPort`, as the AWS CLI prints it.
+    pub from_port: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `ToPort`, as the AWS CLI prints it.
+    pub to_port: Option<i64>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `UserIdGroupPairs`, as the AWS CLI prints it.
+    pub user_id_group_pairs: Vec<UserIdGroupPair>,
+}
+
+/// One of `UserIdGroupPairs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UserIdGroupPair {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `GroupId`, as the AWS CLI prints it.
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `UserId`, as the AWS CLI prints it.
+    pub user_id: Option<String>,
 }
 
 /// A managed nodegroup, as `aws eks describe-nodegroup` prints `.nodegroup`.

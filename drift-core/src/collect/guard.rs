@@ -50,6 +50,11 @@ pub fn action_name(service: &str, operation: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .map(|c| c.to_ascii_lowercase())
         .collect();
+    // Elastic Load Balancing v2 and Classic share one IAM prefix.
+    let prefix = match prefix.as_str() {
+        "elasticloadbalancingv2" => "elasticloadbalancing",
+        p => p,
+    };
     format!("{prefix}:{operation}")
 }
 

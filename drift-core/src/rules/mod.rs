@@ -14,6 +14,7 @@ use crate::report::{Evidence, Finding, Operation, Remediation, Resource, Severit
 
 mod catalogue;
 pub(crate) mod context;
+pub(crate) mod deletion;
 pub(crate) mod remedy;
 pub(crate) mod template;
 

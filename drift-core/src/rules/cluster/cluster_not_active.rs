@@ -11,7 +11,10 @@ crate::rules::declare_rule! {
     /// ## Why it matters
     ///
     /// EKS refuses nodegroup and configuration changes until the cluster is `ACTIVE`; an update in
-    /// progress may be changing the VPC configuration the audit compares.
+    /// progress may be changing the VPC configuration the audit compares. `eksctl delete
+    /// cluster` on a cluster that is not `ACTIVE` fails too: EKS refuses `DeleteCluster` while an
+    /// update runs, the cluster stack ends in `DELETE_FAILED`, and eksctl still exits 0
+    /// (eksctl #4979).
     ///
     /// ## How to fix
     ///
@@ -22,7 +25,7 @@ crate::rules::declare_rule! {
     severity: Warning,
     since: "0.1.0",
     summary: "live cluster status is not `ACTIVE`",
-    breaks: [CreateNodegroup, UpgradeCluster, UpgradeNodegroup, UpdateClusterVpcConfig],
+    breaks: [CreateNodegroup, UpgradeCluster, UpgradeNodegroup, UpdateClusterVpcConfig, DeleteCluster],
     inputs: [DescribeCluster],
 }
 
