@@ -40,6 +40,11 @@ pub struct ClusterAccess {
 /// Access entries and pod identity associations by cluster name; cleared by every reset.
 pub static ACCESS: Mutex<BTreeMap<String, ClusterAccess>> = Mutex::new(BTreeMap::new());
 
+/// Clusters whose `DescribeCluster` answer gets `deletionProtection: true` (moto lacks the
+/// field); cleared by every reset.
+pub static DELETION_PROTECTED: Mutex<std::collections::BTreeSet<String>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
 /// EKS's JSON answer for the identity calls moto lacks, or `None` to forward the request.
 fn access_response(method: &str, path: &str, operation: &str) -> Option<String> {
     let segments: Vec<String> = path
@@ -121,7 +126,7 @@ fn access_response(method: &str, path: &str, operation: &str) -> Option<String> 
 }
 
 /// `response` (moto's `DescribeCluster` answer) with `accessConfig` added for a cluster that
-/// [`ACCESS`] names.
+/// [`ACCESS`] names, and `deletionProtection` for one [`DELETION_PROTECTED`] names.
 fn with_access_config(response: Vec<u8>) -> Vec<u8> {
     let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
         return response;
@@ -132,11 +137,18 @@ fn with_access_config(response: Vec<u8>) -> Vec<u8> {
     let Some(name) = body["cluster"]["name"].as_str().map(str::to_owned) else {
         return response;
     };
-    let Some(access) = ACCESS.lock().unwrap().get(&name).cloned() else {
+    let access = ACCESS.lock().unwrap().get(&name).cloned();
+    let protected = DELETION_PROTECTED.lock().unwrap().contains(&name);
+    if access.is_none() && !protected {
         return response;
-    };
-    body["cluster"]["accessConfig"] =
-        serde_json::json!({"authenticationMode": access.authentication_mode});
+    }
+    if let Some(access) = access {
+        body["cluster"]["accessConfig"] =
+            serde_json::json!({"authenticationMode": access.authentication_mode});
+    }
+    if protected {
+        body["cluster"]["deletionProtection"] = serde_json::json!(true);
+    }
     let body = body.to_string();
     let head = String::from_utf8_lossy(&response[..end]);
     let head: Vec<String> = head

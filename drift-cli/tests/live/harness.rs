@@ -40,6 +40,7 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
     moto.post("/moto-api/recorder/reset-recording", &[], "");
     super::faults::IMPORTS.lock().unwrap().clear();
     super::faults::ACCESS.lock().unwrap().clear();
+    super::faults::DELETION_PROTECTED.lock().unwrap().clear();
     (guard, moto)
 }
 

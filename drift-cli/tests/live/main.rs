@@ -1,6 +1,7 @@
 //! Live audit and capture against a real moto server, through the real `eksdrift` binary and
 //! the real AWS SDK over HTTP. No mocks of our own code; no internet.
 
+mod deletion;
 mod faults;
 mod harness;
 mod partial;

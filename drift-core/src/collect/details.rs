@@ -10,7 +10,7 @@ use futures::stream::{self, StreamExt as _};
 
 use super::error::CallError;
 use super::target::fail;
-use super::{Clients, Options, cloudformation};
+use super::{Clients, Options, cloudformation, iam};
 use crate::discovery::discover;
 use crate::input::Input;
 use crate::report::ErrorKind;
@@ -109,7 +109,71 @@ pub(super) async fn details(
         })
         .buffer_unordered(4)
         .collect::<Vec<_>>();
-    let (template, imports, ng_templates) = tokio::join!(template, imports, ng_templates);
+    // Under a deletion gate: every eksctl stack's template and what is attached to the roles
+    // their outputs name (EKD709).
+    let roles_gate = gate && opts.inputs.contains(&Input::ListRoleAttachments);
+    let (role_stacks, role_names) = if roles_gate {
+        role_reads(&snapshot, stack_name.is_some())
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let role_templates = stream::iter(role_stacks.iter())
+        .map(|stack| async move {
+            (
+                stack.clone(),
+                cloudformation::template(&clients.cfn, stack).await,
+            )
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>();
+    let attachments = stream::iter(role_names.iter())
+        .map(|role| async move {
+            (
+                role.clone(),
+                iam::role_attachments(&clients.iam, role).await,
+            )
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>();
+    let (template, imports, ng_templates, role_templates, attachments) =
+        tokio::join!(template, imports, ng_templates, role_templates, attachments);
+    if roles_gate {
+        let mut templates = BTreeMap::new();
+        let mut failed = false;
+        for (stack, result) in role_templates {
+            match result {
+                Ok(body) => {
+                    own_queries.push(format!("cloudformation:GetTemplate stack={stack}"));
+                    templates.insert(stack, body.unwrap_or_default());
+                }
+                Err(e) => {
+                    failed = true;
+                    fail(&mut snapshot, Input::ListRoleAttachments, &e);
+                }
+            }
+        }
+        let mut found = crate::snapshot::RoleAttachmentMap::new();
+        for (role, result) in attachments {
+            match result {
+                Ok(a) => {
+                    own_queries.push(format!(
+                        "iam:ListAttachedRolePolicies, ListRolePolicies, ListInstanceProfilesForRole role={role}"
+                    ));
+                    found.insert(role, a);
+                }
+                // A role that is gone has nothing attached (EKD603/EKD606 say it is gone).
+                Err(e) if e.code.as_deref() == Some("NoSuchEntity") => {}
+                Err(e) => {
+                    failed = true;
+                    fail(&mut snapshot, Input::ListRoleAttachments, &e);
+                }
+            }
+        }
+        if !failed {
+            snapshot.role_stack_templates = Some(templates);
+            snapshot.role_attachments = Some(found);
+        }
+    }
     if opts.inputs.contains(&Input::GetNodegroupTemplates)
         && !snapshot.failures.contains_key(&Input::ListNodegroups)
     {
@@ -219,4 +283,38 @@ async fn bounded_list_imports(
         wording.broken.store(true, Ordering::Relaxed);
     }
     result
+}
+
+/// The eksctl stacks of the cluster whose templates to read (the cluster stack's is read with
+/// its resources when `have_cluster_template`), and the roles their outputs name.
+fn role_reads(snapshot: &Snapshot, have_cluster_template: bool) -> (Vec<String>, Vec<String>) {
+    let cluster = snapshot.cluster.name.as_str();
+    let cluster_stack = discover(&snapshot.stacks, cluster)
+        .stack
+        .map(|s| s.stack_name.clone());
+    let ours: Vec<&crate::snapshot::Stack> = snapshot
+        .stacks
+        .iter()
+        .filter(|s| s.stack_status != "DELETE_COMPLETE")
+        .filter(|s| {
+            s.cluster_name_tag() == Some(cluster) || Some(&s.stack_name) == cluster_stack.as_ref()
+        })
+        .collect();
+    let mut roles: Vec<String> = ours
+        .iter()
+        .flat_map(|s| &s.outputs)
+        .filter_map(|o| o.output_value.split_once(":role/").map(|(_, r)| r))
+        .filter_map(|r| r.rsplit('/').next())
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    roles.sort();
+    roles.dedup();
+    let stacks = ours
+        .iter()
+        .filter(|s| !(have_cluster_template && Some(&s.stack_name) == cluster_stack.as_ref()))
+        .filter(|s| s.outputs.iter().any(|o| o.output_value.contains(":role/")))
+        .map(|s| s.stack_name.clone())
+        .collect();
+    (stacks, roles)
 }

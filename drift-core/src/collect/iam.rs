@@ -7,7 +7,7 @@ use super::error::{CallError, classify};
 use super::map;
 use super::paginate::paginate;
 use crate::input::Input;
-use crate::snapshot::{Role, Snapshot, role_key};
+use crate::snapshot::{AttachedPolicy, InstanceProfile, Role, RoleAttachments, Snapshot, role_key};
 
 /// The account's IAM OIDC providers and roles (`ListRoles` with its trust policies, every
 /// page); `None` for an input no selected rule needs.
@@ -119,4 +119,79 @@ fn wanted_roles(snapshot: &Snapshot) -> BTreeSet<(&str, &str)> {
             .filter_map(|a| a.role_arn.as_deref()),
     );
     arns.into_iter().filter_map(role_key).collect()
+}
+
+/// What is attached to one role: its managed policies, inline policy names and instance
+/// profiles, every page of each.
+pub(super) async fn role_attachments(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<RoleAttachments, CallError> {
+    let attached = paginate("iam:ListAttachedRolePolicies", |marker| async move {
+        let page = iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListAttachedRolePolicies", &e))?;
+        let next = page
+            .is_truncated()
+            .then(|| page.marker().map(str::to_owned))
+            .flatten();
+        Ok((
+            page.attached_policies()
+                .iter()
+                .map(|p| AttachedPolicy {
+                    policy_name: p.policy_name().unwrap_or_default().to_owned(),
+                    policy_arn: p.policy_arn().unwrap_or_default().to_owned(),
+                })
+                .collect::<Vec<_>>(),
+            next,
+        ))
+    });
+    let inline = paginate("iam:ListRolePolicies", |marker| async move {
+        let page = iam
+            .list_role_policies()
+            .role_name(role)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListRolePolicies", &e))?;
+        let next = page
+            .is_truncated()
+            .then(|| page.marker().map(str::to_owned))
+            .flatten();
+        Ok((page.policy_names().to_vec(), next))
+    });
+    let profiles = paginate("iam:ListInstanceProfilesForRole", |marker| async move {
+        let page = iam
+            .list_instance_profiles_for_role()
+            .role_name(role)
+            .set_marker(marker)
+            .send()
+            .await
+            .map_err(|e| classify("iam:ListInstanceProfilesForRole", &e))?;
+        let next = page
+            .is_truncated()
+            .then(|| page.marker().map(str::to_owned))
+            .flatten();
+        Ok((
+            page.instance_profiles()
+                .iter()
+                .map(|p| InstanceProfile {
+                    instance_profile_name: p.instance_profile_name().to_owned(),
+                    arn: Some(p.arn().to_owned()),
+                    tags: Vec::new(),
+                })
+                .collect::<Vec<_>>(),
+            next,
+        ))
+    });
+    let (attached, inline, profiles) = tokio::join!(attached, inline, profiles);
+    Ok(RoleAttachments {
+        attached_policies: attached?,
+        inline_policies: inline?,
+        instance_profiles: profiles?,
+    })
 }

@@ -15,6 +15,11 @@ use crate::snapshot::{
     PodIdentityAssociation, RemoteAccess, Role, SecurityGroup, Stack, StackResource, Subnet, Tag,
     VpcConfig,
 };
+use crate::snapshot::{
+    ClassicLoadBalancer, GroupIdentifier, Instance, InstanceProfileRef, InstanceState,
+    InterfaceAttachment, IpPermission, LaunchTemplate, LoadBalancer, NetworkInterface,
+    UserIdGroupPair,
+};
 use aws_sdk_autoscaling::types as asg;
 
 /// Any service's tags, from (key, value).
@@ -128,10 +133,12 @@ pub fn cluster(c: &eks::Cluster) -> Cluster {
             control_plane_instance_type: Some(o.control_plane_instance_type().to_owned())
                 .filter(|t| !t.is_empty()),
         }),
+        deletion_protection: c.deletion_protection(),
         tags: c
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
+        other: std::collections::BTreeMap::new(),
     }
 }
 
@@ -167,7 +174,115 @@ pub fn security_group(g: &ec2::SecurityGroup) -> SecurityGroup {
         vpc_id: owned(g.vpc_id()),
         owner_id: owned(g.owner_id()),
         tags: ec2_tags(g.tags()),
+        ip_permissions: g.ip_permissions().iter().map(ip_permission).collect(),
+        ip_permissions_egress: g
+            .ip_permissions_egress()
+            .iter()
+            .map(ip_permission)
+            .collect(),
     }
+}
+
+fn ip_permission(p: &ec2::IpPermission) -> IpPermission {
+    IpPermission {
+        ip_protocol: owned(p.ip_protocol()),
+        from_port: p.from_port().map(i64::from),
+        to_port: p.to_port().map(i64::from),
+        user_id_group_pairs: p
+            .user_id_group_pairs()
+            .iter()
+            .map(|u| UserIdGroupPair {
+                group_id: owned(u.group_id()),
+                user_id: owned(u.user_id()),
+            })
+            .collect(),
+    }
+}
+
+pub fn network_interface(n: &ec2::NetworkInterface) -> NetworkInterface {
+    NetworkInterface {
+        network_interface_id: n.network_interface_id().unwrap_or_default().to_owned(),
+        subnet_id: owned(n.subnet_id()),
+        vpc_id: owned(n.vpc_id()),
+        status: n.status().map(|s| s.as_str().to_owned()),
+        description: owned(n.description()),
+        interface_type: n.interface_type().map(|t| t.as_str().to_owned()),
+        requester_id: owned(n.requester_id()),
+        requester_managed: n.requester_managed(),
+        attachment: n.attachment().map(|a| InterfaceAttachment {
+            instance_id: owned(a.instance_id()),
+            instance_owner_id: owned(a.instance_owner_id()),
+            status: a.status().map(|s| s.as_str().to_owned()),
+        }),
+        groups: n.groups().iter().map(group_identifier).collect(),
+        tags: ec2_tags(n.tag_set()),
+    }
+}
+
+fn group_identifier(g: &ec2::GroupIdentifier) -> GroupIdentifier {
+    GroupIdentifier {
+        group_id: g.group_id().unwrap_or_default().to_owned(),
+        group_name: owned(g.group_name()),
+    }
+}
+
+pub fn instance(i: &ec2::Instance) -> Instance {
+    Instance {
+        instance_id: i.instance_id().unwrap_or_default().to_owned(),
+        state: i.state().map(|s| InstanceState {
+            name: s.name().map(|n| n.as_str().to_owned()).unwrap_or_default(),
+        }),
+        subnet_id: owned(i.subnet_id()),
+        vpc_id: owned(i.vpc_id()),
+        iam_instance_profile: i.iam_instance_profile().map(|p| InstanceProfileRef {
+            arn: p.arn().unwrap_or_default().to_owned(),
+        }),
+        security_groups: i.security_groups().iter().map(group_identifier).collect(),
+        tags: ec2_tags(i.tags()),
+    }
+}
+
+pub fn launch_template(t: &ec2::LaunchTemplate) -> LaunchTemplate {
+    LaunchTemplate {
+        launch_template_id: t.launch_template_id().unwrap_or_default().to_owned(),
+        launch_template_name: t.launch_template_name().unwrap_or_default().to_owned(),
+        tags: ec2_tags(t.tags()),
+    }
+}
+
+pub fn load_balancer(l: &aws_sdk_elasticloadbalancingv2::types::LoadBalancer) -> LoadBalancer {
+    LoadBalancer {
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_owned(),
+        load_balancer_name: l.load_balancer_name().unwrap_or_default().to_owned(),
+        kind: l.r#type().map(|t| t.as_str().to_owned()),
+        scheme: l.scheme().map(|s| s.as_str().to_owned()),
+        vpc_id: owned(l.vpc_id()),
+        security_groups: l.security_groups().to_vec(),
+        created_time: time(l.created_time()),
+        tags: Vec::new(),
+    }
+}
+
+pub fn classic_load_balancer(
+    l: &aws_sdk_elasticloadbalancing::types::LoadBalancerDescription,
+) -> ClassicLoadBalancer {
+    ClassicLoadBalancer {
+        load_balancer_name: l.load_balancer_name().unwrap_or_default().to_owned(),
+        scheme: owned(l.scheme()),
+        vpc_id: owned(l.vpc_id()),
+        security_groups: l.security_groups().to_vec(),
+        subnets: l.subnets().to_vec(),
+        created_time: time(l.created_time()),
+        tags: Vec::new(),
+    }
+}
+
+pub fn elbv2_tags(t: &[aws_sdk_elasticloadbalancingv2::types::Tag]) -> Vec<Tag> {
+    tags(t, |t| (t.key(), t.value()))
+}
+
+pub fn elb_tags(t: &[aws_sdk_elasticloadbalancing::types::Tag]) -> Vec<Tag> {
+    tags(t, |t| (Some(t.key()), t.value()))
 }
 
 pub fn stack_resource(r: &cfn::StackResource) -> StackResource {

@@ -36,6 +36,7 @@ pub mod error;
 pub mod guard;
 mod iam;
 mod map;
+mod network;
 mod paginate;
 mod target;
 
@@ -174,6 +175,9 @@ struct Clients {
     eks: aws_sdk_eks::Client,
     ec2: aws_sdk_ec2::Client,
     autoscaling: aws_sdk_autoscaling::Client,
+    elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    elb: aws_sdk_elasticloadbalancing::Client,
+    iam: aws_sdk_iam::Client,
 }
 
 impl Clients {
@@ -200,6 +204,21 @@ impl Clients {
             ),
             autoscaling: aws_sdk_autoscaling::Client::from_conf(
                 aws_sdk_autoscaling::config::Builder::from(config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            elb: aws_sdk_elasticloadbalancing::Client::from_conf(
+                aws_sdk_elasticloadbalancing::config::Builder::from(config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
                     .interceptor(guard.clone())
                     .build(),
             ),
@@ -384,9 +403,20 @@ async fn collect_region(
             .buffer_unordered(opts.concurrency.max(1))
             .collect::<Vec<_>>()
     );
+    // The delete gate's reads about the clusters' VPCs, batched for the region.
+    let network = network::read(
+        &clients.ec2,
+        &clients.elbv2,
+        &clients.elb,
+        &opts.inputs,
+        details.iter().map(|(s, _)| s),
+    )
+    .await;
     for (mut snapshot, mut own_queries) in details {
         own_queries.extend(recheck_queries.iter().cloned());
+        own_queries.extend(network.queries.iter().cloned());
         ec2::fill(&mut snapshot, &ec2, read_subnets, read_groups);
+        network::fill(&mut snapshot, &network);
         on_progress(Progress::Cluster {
             region: region.to_owned(),
             cluster: snapshot.cluster.name.clone(),
