@@ -327,15 +327,21 @@ fn a_clean_fleet_has_no_findings_and_few_calls() {
         serde_json::json!({"error": 0, "warning": 0, "info": 0})
     );
     for t in report["targets"].as_array().unwrap() {
-        // Only the importers of every export are left: a deletion gate asks for them.
+        // Only the importers of every export and the roles' attachments are left: a deletion
+        // gate asks for them.
         assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
     }
     let calls = api_calls(&report);
     let total: u64 = calls.values().sum();
-    assert!(total <= n + 20, "{total} calls: {calls:?}");
+    // The delete gate's region reads add 8: interfaces, instances, Karpenter's templates, the
+    // VPC's groups and the two reference filters, both load balancer listings.
+    assert!(total <= n + 28, "{total} calls: {calls:?}");
     assert_eq!(calls["eks:DescribeCluster"], n);
     assert_eq!(calls["ec2:DescribeSubnets"], 1);
-    assert_eq!(calls["ec2:DescribeSecurityGroups"], 1);
+    // By group-id, then the VPC's groups, then the two reference filters.
+    assert_eq!(calls["ec2:DescribeSecurityGroups"], 4);
+    assert_eq!(calls["ec2:DescribeNetworkInterfaces"], 1);
+    assert_eq!(calls["elasticloadbalancing:DescribeLoadBalancers"], 2);
     assert!(
         !calls.contains_key("cloudformation:GetTemplate"),
         "{calls:?}"
@@ -782,7 +788,14 @@ fn identity_drift_is_found_live_and_capture_reproduces_it() {
     ];
     expected.sort();
     assert_eq!(sorted_codes(t), expected, "{t}");
-    assert_eq!(unchecked(t), ["export-imported-elsewhere"], "{t}");
+    assert_eq!(
+        unchecked(t),
+        [
+            "export-imported-elsewhere",
+            "role-has-undeclared-attachments"
+        ],
+        "{t}"
+    );
     // The wrong statement is shown, with the old issuer in it.
     let f = t["findings"]
         .as_array()
@@ -1927,7 +1940,13 @@ mod fault_injection {
             let rules: Vec<&str> = reasons.iter().map(|(r, _)| *r).collect();
             assert_eq!(
                 rules,
-                ["security-group-deleted", "nodegroup-security-group-deleted"],
+                [
+                    "security-group-deleted",
+                    "nodegroup-security-group-deleted",
+                    "network-interface-blocks-delete",
+                    "security-group-blocks-delete",
+                    "karpenter-leftovers"
+                ],
                 "{t}"
             );
             assert!(codes(t).iter().all(|(c, _)| c != "EKD302" && c != "EKD505"));

@@ -61,6 +61,13 @@ struct Declared {
 
 fn check(ctx: &Context<'_>) -> Checked {
     let snapshot = ctx.snapshot;
+    // No eksctl stack of the cluster gives a role's ARN: no role of eksctl's to check.
+    if !eksctl_stacks(ctx)
+        .iter()
+        .any(|s| s.outputs.iter().any(|o| o.output_value.contains(":role/")))
+    {
+        return Ok(Vec::new());
+    }
     let Some(attachments) = &snapshot.role_attachments else {
         return Err(Skip(
             "what is attached to eksctl's roles is unknown: live, it is read only with --for delete-cluster or --for delete-nodegroup (and by capture); offline, list-attached-role-policies/ is absent".to_owned(),
