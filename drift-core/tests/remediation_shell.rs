@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use drift_core::audit;
-use drift_core::bundle::read_bundle;
+use drift_core::bundle::{BundleFiles, parse_bundle, read_bundle};
 
 /// Appended to identifiers in the bundle. Each tries another way out: a line break in a
 /// comment or argument, closing a single-quoted argument, substitutions, redirections.
@@ -92,37 +92,65 @@ fn read_files(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-/// Every distinct remediation block of every fixture and of its hostile variants.
+/// Every distinct remediation block of every fixture and of its hostile variants. The variants
+/// are independent: they are audited on every core.
 fn remediation_blocks(scratch: &Path) -> (BTreeSet<String>, usize) {
+    let mut jobs: Vec<(usize, String, &str)> = Vec::new();
     let mut blocks = BTreeSet::new();
-    let mut variants = 0;
+    let mut file_sets = Vec::new();
     for dir in bundle_dirs() {
-        let files = read_files(&dir);
-        let mut collect = |path: &Path| {
-            if let Ok(snapshot) = read_bundle(path) {
-                for f in audit(&snapshot).findings {
-                    blocks.extend(f.remediation.commands);
-                }
-            }
-        };
-        collect(&dir);
-        for token in identifiers(&files) {
-            for payload in PAYLOADS {
-                let escaped = serde_json::to_string(payload).unwrap();
-                let escaped = &escaped[1..escaped.len() - 1];
-                let variant = scratch.join(format!("variant-{variants}"));
-                variants += 1;
-                fs::create_dir_all(&variant).unwrap();
-                for (name, text) in &files {
-                    let hostile = text.replace(&token, &format!("{token}{escaped}"));
-                    let path = variant.join(name);
-                    fs::create_dir_all(path.parent().unwrap()).unwrap();
-                    fs::write(path, hostile).unwrap();
-                }
-                collect(&variant);
-                fs::remove_dir_all(&variant).unwrap();
+        if let Ok(snapshot) = read_bundle(&dir) {
+            for f in audit(&snapshot).findings {
+                blocks.extend(f.remediation.commands);
             }
         }
+        let files = read_files(&dir);
+        for token in identifiers(&files) {
+            for payload in PAYLOADS {
+                jobs.push((file_sets.len(), token.clone(), payload));
+            }
+        }
+        file_sets.push(files);
+    }
+    let variants = jobs.len();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = variants.div_ceil(threads).max(1);
+    let file_sets = &file_sets;
+    let found: Vec<BTreeSet<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .enumerate()
+            .map(|(t, part)| {
+                s.spawn(move || {
+                    let mut blocks = BTreeSet::new();
+                    for (i, (set, token, payload)) in part.iter().enumerate() {
+                        let escaped = serde_json::to_string(payload).unwrap();
+                        let escaped = &escaped[1..escaped.len() - 1];
+                        // In memory: the same parser `read_bundle` runs after reading the
+                        // folder, without tens of thousands of folders written and removed.
+                        let variant = scratch.join(format!("variant-{t}-{i}"));
+                        let mut hostile = BundleFiles::new();
+                        for (name, text) in &file_sets[*set] {
+                            hostile.insert(
+                                name.clone(),
+                                text.replace(token, &format!("{token}{escaped}"))
+                                    .into_bytes(),
+                            );
+                        }
+                        if let Ok(snapshot) = parse_bundle(&variant, &hostile) {
+                            for f in audit(&snapshot).findings {
+                                blocks.extend(f.remediation.commands);
+                            }
+                        }
+                    }
+                    blocks
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for b in found {
+        blocks.extend(b);
     }
     (blocks, variants)
 }

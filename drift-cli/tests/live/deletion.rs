@@ -296,6 +296,40 @@ fn every_delete_blocker_is_found_before_eksctl_runs_and_the_clean_cluster_passes
         );
     }
 
+    // The nodegroup's own blocker (its role) stops eksctl delete nodegroup too; the cluster
+    // stack's do not.
+    let ng = moto
+        .eksdrift()
+        .args([
+            "audit",
+            "-c",
+            "prod",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--for",
+            "delete-nodegroup",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(ng.status.code(), Some(1));
+    let ng_report = json_of(&ng);
+    let breaking: Vec<&str> = ng_report["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["breaks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b == "delete-nodegroup")
+        })
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(breaking, ["EKD709"], "{ng_report:#}");
+
     // capture → audit --from: the same findings offline.
     let dir = tempfile::tempdir().unwrap();
     let captured = moto
@@ -316,6 +350,11 @@ fn every_delete_blocker_is_found_before_eksctl_runs_and_the_clean_cluster_passes
     )
     .unwrap();
     assert_eq!(cluster["cluster"]["deletionProtection"], true);
+    // The whole answer, not only what eksdrift models.
+    assert!(
+        cluster["cluster"]["certificateAuthority"].is_object(),
+        "{cluster:#}"
+    );
     let offline = moto
         .eksdrift()
         .args(["audit", "-o", "json", "--for", "delete-cluster", "--from"])

@@ -1416,7 +1416,7 @@ fn fleet_figures() {
         2 * n
     );
     println!("calls per operation: {calls:?} (total {total})");
-    let (_, gate) = median(&[
+    let (gate_s, gate) = median(&[
         "audit",
         "--all-clusters",
         "-r",
@@ -1428,7 +1428,7 @@ fn fleet_figures() {
     ]);
     let gate_calls = api_calls(&gate);
     println!(
-        "with --for delete-cluster: {gate_calls:?} (total {})",
+        "with --for delete-cluster: {gate_calls:?} (total {}); median of 5 = {gate_s:.3} s",
         gate_calls.values().sum::<u64>()
     );
     println!("findings: {}", report["summary"]["findings"]);

@@ -66,9 +66,12 @@ pub(super) async fn describe_cluster(
     region: &str,
     name: &str,
 ) -> Result<Cluster, CallError> {
+    let raw = RawBody::default();
     let out = eks
         .describe_cluster()
         .name(name)
+        .customize()
+        .interceptor(raw.clone())
         .send()
         .await
         .map_err(|e| {
@@ -78,12 +81,73 @@ pub(super) async fn describe_cluster(
             }
             err
         })?;
-    out.cluster().map(map::cluster).ok_or_else(|| CallError {
+    let mut cluster = out.cluster().map(map::cluster).ok_or_else(|| CallError {
         action: "eks:DescribeCluster".to_owned(),
         kind: ErrorKind::InvalidResponse,
         code: None,
         message: format!("the response for {name} holds no cluster"),
-    })
+    })?;
+    // Every field of the answer the snapshot does not model is kept as EKS sent it, so a
+    // capture writes the whole answer.
+    if let Some(serde_json::Value::Object(fields)) = raw
+        .take()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|mut v| v.get_mut("cluster").map(serde_json::Value::take))
+    {
+        for (key, value) in fields {
+            if !MODELED_CLUSTER_FIELDS.contains(&key.as_str()) && !value.is_null() {
+                cluster.other.insert(key, value);
+            }
+        }
+    }
+    Ok(cluster)
+}
+
+/// The `DescribeCluster` fields [`Cluster`] models (the rest go to `Cluster::other`).
+const MODELED_CLUSTER_FIELDS: [&str; 15] = [
+    "name",
+    "arn",
+    "createdAt",
+    "version",
+    "endpoint",
+    "roleArn",
+    "resourcesVpcConfig",
+    "status",
+    "platformVersion",
+    "health",
+    "outpostConfig",
+    "identity",
+    "accessConfig",
+    "deletionProtection",
+    "tags",
+];
+
+/// Keeps the body of the answer an operation deserialized (it is in memory by then).
+#[derive(Debug, Clone, Default)]
+struct RawBody(std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>);
+
+impl RawBody {
+    fn take(&self) -> Option<Vec<u8>> {
+        self.0.lock().ok().and_then(|mut b| b.take())
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for RawBody {
+    fn name(&self) -> &'static str {
+        "eksdrift::RawBody"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let (Some(bytes), Ok(mut slot)) = (context.response().body().bytes(), self.0.lock()) {
+            *slot = Some(bytes.to_vec());
+        }
+        Ok(())
+    }
 }
 
 /// A cluster's managed nodegroups, listed and described. A cluster EKS does not know has

@@ -98,7 +98,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             .with_remediation(
                 "delete the NodePools first so Karpenter drains and terminates its nodes, or terminate the instance",
                 vec![
-                    "kubectl delete nodepools --all".to_owned(),
+                    "# first, with kubectl on the cluster: kubectl delete nodepools --all (Karpenter drains and terminates its nodes); or:".to_owned(),
                     Cmd::new("aws ec2 terminate-instances")
                         .opt("--instance-ids", &i.instance_id)
                         .region(ctx)
