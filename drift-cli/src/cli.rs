@@ -173,7 +173,7 @@ pub struct AuditArgs {
     pub isolated: bool,
 
     /// Run only these rules: codes (EKD202), code prefixes (EKD6), slugs or families (stack,
-    /// subnets, security-groups, cluster, nodegroups, identity, lifecycle); comma-separated or
+    /// subnets, security-groups, cluster, nodegroups, identity, lifecycle, upgrade); comma-separated or
     /// repeated. A live audit reads only what the selected rules need
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub select: Vec<String>,

@@ -1420,7 +1420,8 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
             "irsa-role-trusts-other-issuer",
             "irsa-role-missing",
             "access-entry-role-missing",
-            "pod-identity-role-missing"
+            "pod-identity-role-missing",
+            "cluster-stack-role-missing"
         ]
     );
     assert!(

@@ -21,7 +21,7 @@ enum Selector {
 }
 
 /// The rule families, by the digit of their codes (`EKDnxx`), and their names.
-pub const FAMILIES: [(char, &str); 8] = [
+pub const FAMILIES: [(char, &str); 9] = [
     ('0', "tool"),
     ('1', "stack"),
     ('2', "subnets"),
@@ -30,6 +30,7 @@ pub const FAMILIES: [(char, &str); 8] = [
     ('5', "nodegroups"),
     ('6', "identity"),
     ('7', "lifecycle"),
+    ('8', "upgrade"),
 ];
 
 /// A `--select` / `--ignore` entry that names no rule.

@@ -1186,6 +1186,9 @@ pub struct Nodegroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// `status`, as the AWS CLI prints it.
     pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `version` (the Kubernetes minor its nodes run), as the AWS CLI prints it.
+    pub version: Option<String>,
     #[serde(default, deserialize_with = "null_as_default")]
     /// `subnets`, as the AWS CLI prints it.
     pub subnets: Vec<String>,

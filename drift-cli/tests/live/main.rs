@@ -6,6 +6,7 @@ mod faults;
 mod harness;
 mod partial;
 mod seed;
+mod upgrade;
 
 use std::collections::BTreeMap;
 

@@ -208,6 +208,7 @@ fn least_privilege_fleet_on_moto_with_iam_enforcement() {
         "irsa-role-missing",
         "access-entry-role-missing",
         "pod-identity-role-missing",
+        "cluster-stack-role-missing",
     ]
     .into();
     for t in report["targets"].as_array().unwrap() {

@@ -287,8 +287,10 @@ pub fn managed_nodegroup(
     subnets: &[&str],
     launch_template: Option<(&str, &str)>,
 ) {
+    // EKS gives a nodegroup the cluster's version unless told otherwise (moto: 1.19).
     let mut body = json!({
         "nodegroupName": ng,
+        "version": "1.30",
         "subnets": subnets,
         "nodeRole": format!("arn:aws:iam::{ACCOUNT}:role/eksctl-{cluster}-nodegroup-{ng}-NodeInstanceRole"),
         "tags": {"alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": ng},

@@ -310,6 +310,7 @@ pub fn nodegroup(n: &eks::Nodegroup) -> Nodegroup {
         nodegroup_name: n.nodegroup_name().unwrap_or_default().to_owned(),
         cluster_name: owned(n.cluster_name()),
         status: n.status().map(|s| s.as_str().to_owned()),
+        version: owned(n.version()),
         subnets: n.subnets().to_vec(),
         node_role: owned(n.node_role()),
         launch_template: n.launch_template().map(|l| NodegroupLaunchTemplate {

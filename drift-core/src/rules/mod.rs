@@ -230,6 +230,7 @@ mod tests {
                 "5" => "nodegroups",
                 "6" => "identity",
                 "7" => "lifecycle",
+                "8" => "upgrade",
                 other => panic!("{}: no family for EKD{other}xx", rule.code),
             };
             let path = format!(
