@@ -1775,3 +1775,53 @@ fn a_failed_nodegroup_template_read_leaves_the_upgrade_gate_closed_in_every_form
             .contains("partial audit")
     );
 }
+
+#[test]
+fn the_delete_gate_closes_on_every_blocker_fixture_and_opens_on_the_clean_one() {
+    for (scenario, code) in [
+        ("deletion-protection-on", "EKD704"),
+        ("load-balancer-left-in-vpc", "EKD705"),
+        ("network-interface-blocks-delete", "EKD706"),
+        ("security-group-blocks-delete", "EKD707"),
+        ("karpenter-leftovers", "EKD708"),
+        ("role-has-undeclared-attachments", "EKD709"),
+    ] {
+        let out = eksdrift()
+            .args(["audit", "--for", "delete-cluster", "-o", "json", "--from"])
+            .arg(fixture(scenario))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{scenario}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            report["targets"][0]["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["code"] == code
+                    && f["breaks"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|b| b == "delete-cluster")),
+            "{scenario}: {report:#}"
+        );
+    }
+    eksdrift()
+        .args(["audit", "--for", "delete-cluster", "--from"])
+        .arg(fixture("clean"))
+        .assert()
+        .code(0);
+    // The role scenario's ng-1 policy is the nodegroup's own: delete-nodegroup closes too;
+    // the deletion protection is the cluster's alone.
+    eksdrift()
+        .args(["audit", "--for", "delete-nodegroup", "--from"])
+        .arg(fixture("role-has-undeclared-attachments"))
+        .assert()
+        .code(1);
+    eksdrift()
+        .args(["audit", "--for", "delete-nodegroup", "--from"])
+        .arg(fixture("deletion-protection-on"))
+        .assert()
+        .code(0);
+}
