@@ -17,7 +17,8 @@ crate::rules::declare_rule! {
     /// Every network interface in the cluster's VPC that sits in a subnet eksctl's cluster stack
     /// made or carries a security group of eksctl's stacks, except those that go on their own
     /// when eksctl deletes: the control plane's (description `Amazon EKS …`), the interfaces of
-    /// the nodegroups' instances and of EKS Auto Mode nodes, the load balancers' (`ELB …`: the
+    /// the nodegroups' instances and of EKS Auto Mode nodes, the interfaces AWS manages with the
+    /// cluster's own EKS security group (Fargate pods), the load balancers' (`ELB …`: the
     /// ones eksctl does not delete are EKD705's), and the VPC endpoints and NAT gateways of the
     /// cluster stack itself (a fully-private cluster's). Karpenter's instances are EKD708's.
     /// What is left: interfaces in use by something eksctl does not delete (a Lambda function, an
@@ -93,6 +94,15 @@ fn check(ctx: &Context<'_>) -> Checked {
         }
         let description = eni.description.as_deref().unwrap_or_default();
         if description.starts_with("Amazon EKS") || description.starts_with("ELB ") {
+            continue;
+        }
+        // Interfaces AWS manages with the cluster's own EKS security group (Fargate pods, EKS
+        // itself) go when eksctl deletes the Fargate profiles and the cluster.
+        let cluster_sg = ctx.cluster.resources_vpc_config.cluster_security_group_id.as_deref();
+        if eni.requester_managed == Some(true)
+            && eni.attachment.as_ref().and_then(|a| a.instance_id.as_deref()).is_none()
+            && eni.groups.iter().any(|g| Some(g.group_id.as_str()) == cluster_sg)
+        {
             continue;
         }
         let kind = eni.interface_type.as_deref().unwrap_or("interface");

@@ -20,7 +20,9 @@ crate::rules::declare_rule! {
     /// Not counted: eksctl's own groups (CloudFormation's `aws:cloudformation:stack-name` tag
     /// names one of the cluster's eksctl stacks, or the cluster stack's outputs name them), the
     /// cluster security group EKS makes (whose rule naming the shared node group is eksctl's
-    /// template's own and goes with the stack), the VPC's `default` group, and the groups
+    /// template's own and goes with the stack) and EKS's other groups for the cluster (tagged
+    /// `eks:cluster-name`, such as a managed nodegroup's remote-access group, deleted with the
+    /// nodegroup), the VPC's `default` group, and the groups
     /// Kubernetes made for the cluster's load balancers (`kubernetes.io/cluster/<name>`,
     /// `elbv2.k8s.aws/cluster`), which go with their load balancers (EKD705 reports the ones
     /// eksctl leaves). Needs `describe-security-groups-vpc.json`.
@@ -64,6 +66,12 @@ fn check(ctx: &Context<'_>) -> Checked {
             continue;
         }
         if kubernetes_made(cluster, |k| g.tag(k).map(str::to_owned)) {
+            continue;
+        }
+        // EKS's own groups for this cluster (a managed nodegroup's remote-access group, the
+        // cluster group) go with the nodegroup or the cluster.
+        if g.tag("eks:cluster-name") == Some(cluster) || g.tag("aws:eks:cluster-name") == Some(cluster)
+        {
             continue;
         }
         let name = g.group_name.as_deref().unwrap_or_default();
