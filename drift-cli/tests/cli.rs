@@ -1421,7 +1421,8 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
             "irsa-role-missing",
             "access-entry-role-missing",
             "pod-identity-role-missing",
-            "cluster-stack-role-missing"
+            "cluster-stack-role-missing",
+            "addon-role-missing"
         ]
     );
     assert!(
@@ -1444,7 +1445,7 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
         .args([
             "audit",
             "--ignore",
-            "EKD602,EKD603,EKD606,EKD607,EKD608",
+            "EKD602,EKD603,EKD606,EKD607,EKD608,EKD803",
             "--from",
         ])
         .arg(&bundle)

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::input::{Input, InputFailure};
 use crate::report::ErrorKind;
 use crate::snapshot::{
-    AccessEntry, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster, Instance,
+    AccessEntry, Addon, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster, Instance,
     InstanceProfile, LaunchTemplate, LaunchTemplateVersion, LoadBalancer, NetworkInterface,
     Nodegroup, PodIdentityAssociation, Role, RoleAttachmentMap, SecurityGroup, Snapshot, Stack,
     StackResource, Subnet, Tag,
@@ -103,6 +103,12 @@ pub const LIST_ROLE_POLICIES: &str = "list-role-policies";
 /// `aws iam list-instance-profiles-for-role --role-name R`:
 /// `list-instance-profiles-for-role/<role>.json`.
 pub const LIST_INSTANCE_PROFILES_FOR_ROLE: &str = "list-instance-profiles-for-role";
+
+/// `aws eks list-addons --cluster-name C` → `{"addons": […]}`.
+pub const LIST_ADDONS: &str = "list-addons.json";
+/// `aws eks describe-addon --cluster-name C --addon-name A`, one file per addon:
+/// `describe-addon/<addon>.json`, read by its content.
+pub const DESCRIBE_ADDON: &str = "describe-addon";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -235,6 +241,17 @@ struct SubnetsFile {
 #[serde(rename_all = "PascalCase")]
 struct SecurityGroupsFile {
     security_groups: Vec<SecurityGroup>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AddonsFile {
+    #[serde(default)]
+    addons: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AddonFile {
+    addon: Addon,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -528,7 +545,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 23] = [
+const TOP_LEVEL: [&str; 24] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -552,13 +569,14 @@ const TOP_LEVEL: [&str; 23] = [
     DESCRIBE_INSTANCES,
     DESCRIBE_LAUNCH_TEMPLATES,
     DESCRIBE_SECURITY_GROUPS_VPC,
+    LIST_ADDONS,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
 const REQUIRED: [&str; 3] = [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 8] = [
+const ITEM_FOLDERS: [&str; 9] = [
     LIST_IMPORTS,
     GET_TEMPLATE_DIR,
     DESCRIBE_NODEGROUP,
@@ -567,6 +585,7 @@ const ITEM_FOLDERS: [&str; 8] = [
     LIST_ATTACHED_ROLE_POLICIES,
     LIST_ROLE_POLICIES,
     LIST_INSTANCE_PROFILES_FOR_ROLE,
+    DESCRIBE_ADDON,
 ];
 
 /// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
@@ -908,6 +927,13 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         |_, f: AssociationFile| Ok(f.association),
         |a| a.association_id.clone(),
     );
+    let addon_names: Option<AddonsFile> = opt.file(Input::ListAddons, LIST_ADDONS);
+    let addons: Vec<Addon> = opt.items(
+        Input::ListAddons,
+        DESCRIBE_ADDON,
+        |_, f: AddonFile| Ok(f.addon),
+        |a| a.addon_name.clone(),
+    );
     let network = read_network(&mut opt);
     let role_attachments = read_role_attachments(&mut opt);
     let role_stack_templates = role_attachments
@@ -960,6 +986,14 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
             .filter(|_| ok(Input::ListPodIdentityAssociations)),
         pod_identity_details: if ok(Input::ListPodIdentityAssociations) {
             association_details
+        } else {
+            Vec::new()
+        },
+        addon_names: addon_names
+            .map(|a| a.addons)
+            .filter(|_| ok(Input::ListAddons)),
+        addons: if ok(Input::ListAddons) {
+            addons
         } else {
             Vec::new()
         },
@@ -1428,6 +1462,18 @@ pub fn write_bundle(
             )
         },
     )?;
+    if let Some(names) = &snapshot.addon_names {
+        write_json(
+            dir,
+            LIST_ADDONS,
+            &AddonsFile {
+                addons: names.clone(),
+            },
+        )?;
+    }
+    write_items(dir, DESCRIBE_ADDON, &snapshot.addons, |a| {
+        (a.addon_name.clone(), AddonFile { addon: a.clone() })
+    })?;
     write_network(dir, snapshot)?;
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;

@@ -74,11 +74,13 @@ pub enum Input {
     /// `list-instance-profiles-for-role/`, `get-template/`).
     #[serde(rename = "list-role-attachments")]
     ListRoleAttachments,
+    /// The cluster's EKS addons, listed and described (`list-addons.json`, `describe-addon/`).
+    ListAddons,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 22] = [
+    pub const ALL: [Input; 23] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -101,6 +103,7 @@ impl Input {
         Input::DescribeLaunchTemplates,
         Input::DescribeVpcSecurityGroups,
         Input::ListRoleAttachments,
+        Input::ListAddons,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -129,6 +132,7 @@ impl Input {
             Input::DescribeLaunchTemplates => "describe-launch-templates",
             Input::DescribeVpcSecurityGroups => "describe-security-groups-vpc",
             Input::ListRoleAttachments => "list-role-attachments",
+            Input::ListAddons => "list-addons",
         }
     }
 
@@ -169,6 +173,7 @@ impl Input {
                 "iam:ListInstanceProfilesForRole",
                 "cloudformation:GetTemplate",
             ],
+            Input::ListAddons => &["eks:ListAddons", "eks:DescribeAddon"],
         }
     }
 

@@ -16,6 +16,8 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "eks:DescribeAccessEntry",
     "eks:ListPodIdentityAssociations",
     "eks:DescribePodIdentityAssociation",
+    "eks:ListAddons",
+    "eks:DescribeAddon",
     "iam:ListOpenIDConnectProviders",
     "iam:ListRoles",
     "iam:ListAttachedRolePolicies",

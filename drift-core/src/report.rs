@@ -388,11 +388,15 @@ pub enum Operation {
     CreateIamserviceaccount,
     /// `eksctl get nodegroup` (listing every nodegroup of the cluster).
     GetNodegroup,
+    /// `eksctl create addon` (and the addons of `eksctl create cluster`).
+    CreateAddon,
+    /// `eksctl update addon`.
+    UpdateAddon,
 }
 
 impl Operation {
     /// Every operation, in the order the docs list them.
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 12] = [
         Operation::CreateCluster,
         Operation::CreateNodegroup,
         Operation::CreateFargateprofile,
@@ -403,6 +407,8 @@ impl Operation {
         Operation::UpdateClusterVpcConfig,
         Operation::CreateIamserviceaccount,
         Operation::GetNodegroup,
+        Operation::CreateAddon,
+        Operation::UpdateAddon,
     ];
 
     /// The kebab-case name the report and `--for` use.
@@ -419,6 +425,8 @@ impl Operation {
             Operation::UpdateClusterVpcConfig => "update-cluster-vpc-config",
             Operation::CreateIamserviceaccount => "create-iamserviceaccount",
             Operation::GetNodegroup => "get-nodegroup",
+            Operation::CreateAddon => "create-addon",
+            Operation::UpdateAddon => "update-addon",
         }
     }
 

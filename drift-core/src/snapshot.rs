@@ -124,6 +124,12 @@ pub struct Snapshot {
     /// not collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_stack_templates: Option<BTreeMap<String, serde_json::Value>>,
+    /// The cluster's EKS addons by name (`ListAddons`), or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addon_names: Option<Vec<String>>,
+    /// The addons as `DescribeAddon` returned them (one per listed name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addons: Vec<Addon>,
     /// The inputs whose read failed, with why: the rules that need one are not checked and the
     /// target is partial (a failure marked `wording_only` degrades only a remediation's words).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -279,6 +285,7 @@ impl Snapshot {
             Input::DescribeInstances => self.instances.is_some(),
             Input::DescribeLaunchTemplates => self.launch_templates.is_some(),
             Input::DescribeVpcSecurityGroups => self.vpc_security_groups.is_some(),
+            Input::ListAddons => self.addon_names.is_some(),
             Input::ListRoleAttachments => {
                 self.role_attachments.is_some() && self.role_stack_templates.is_some()
             }
@@ -1172,6 +1179,29 @@ pub struct UserIdGroupPair {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// `UserId`, as the AWS CLI prints it.
     pub user_id: Option<String>,
+}
+
+/// An EKS addon, as `aws eks describe-addon` prints `.addon`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Addon {
+    /// `addonName`, as the AWS CLI prints it.
+    pub addon_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `status`, as the AWS CLI prints it.
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `addonVersion`, as the AWS CLI prints it.
+    pub addon_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `health`, as the AWS CLI prints it.
+    pub health: Option<ClusterHealth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `serviceAccountRoleArn`, as the AWS CLI prints it.
+    pub service_account_role_arn: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `podIdentityAssociations` (association ARNs), as the AWS CLI prints it.
+    pub pod_identity_associations: Vec<String>,
 }
 
 /// A managed nodegroup, as `aws eks describe-nodegroup` prints `.nodegroup`.

@@ -9,11 +9,13 @@
 //! importing stacks, or — when nothing imports the export — the `ValidationError` CloudFormation
 //! returns then.
 //!
-//! moto 5.2 does not implement EKS access entries or pod identity associations
+//! moto 5.2 does not implement EKS access entries, pod identity associations or addons
 //! (`ListAccessEntries`, `DescribeAccessEntry`, `ListPodIdentityAssociations`,
-//! `DescribePodIdentityAssociation`), nor `accessConfig` in `DescribeCluster`: the proxy answers
-//! those calls itself in EKS's real REST/JSON wire format from [`ACCESS`] (none by default), and
-//! adds `accessConfig` to the `DescribeCluster` answer of a cluster [`ACCESS`] names.
+//! `DescribePodIdentityAssociation`, `ListAddons`, `DescribeAddon`), nor `accessConfig` or
+//! `deletionProtection` in `DescribeCluster`: the proxy answers those calls itself in EKS's real
+//! REST/JSON wire format (shapes from botocore's model) from [`ACCESS`] (none by default), and
+//! adds `accessConfig` to the `DescribeCluster` answer of a cluster [`ACCESS`] names and
+//! `deletionProtection` to one [`DELETION_PROTECTED`] names.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,6 +37,8 @@ pub struct ClusterAccess {
     pub entries: Vec<serde_json::Value>,
     /// `describe-pod-identity-association` bodies (`.association`).
     pub associations: Vec<serde_json::Value>,
+    /// `describe-addon` bodies (`.addon`); moto has no addons, so every cluster gets an answer.
+    pub addons: Vec<serde_json::Value>,
 }
 
 /// Access entries and pod identity associations by cluster name; cleared by every reset.
@@ -109,6 +113,22 @@ fn access_response(method: &str, path: &str, operation: &str) -> Option<String> 
             {
                 Some(a) => (200, serde_json::json!({"association": a}), ""),
                 None => not_found("association"),
+            }
+        }
+        ("GET", "ListAddons") => {
+            let names: Vec<&serde_json::Value> =
+                access.addons.iter().map(|a| &a["addonName"]).collect();
+            (200, serde_json::json!({"addons": names}), "")
+        }
+        ("GET", "DescribeAddon") => {
+            let name = segments.get(3)?;
+            match access
+                .addons
+                .iter()
+                .find(|a| a["addonName"].as_str() == Some(name.as_str()))
+            {
+                Some(a) => (200, serde_json::json!({"addon": a}), ""),
+                None => not_found("addon"),
             }
         }
         _ => return None,

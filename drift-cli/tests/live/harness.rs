@@ -361,6 +361,8 @@ pub fn eks_operation(method: &str, path: &str) -> &'static str {
         ("GET", ["clusters", _, "pod-identity-associations", _]) => {
             "DescribePodIdentityAssociation"
         }
+        ("GET", ["clusters", _, "addons"]) => "ListAddons",
+        ("GET", ["clusters", _, "addons", _]) => "DescribeAddon",
         ("POST", ["clusters"]) => "CreateCluster",
         ("DELETE", ["clusters", _]) => "DeleteCluster",
         ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",

@@ -335,8 +335,10 @@ fn a_clean_fleet_has_no_findings_and_few_calls() {
     let calls = api_calls(&report);
     let total: u64 = calls.values().sum();
     // The delete gate's region reads add 8: interfaces, instances, Karpenter's templates, the
-    // VPC's groups and the two reference filters, both load balancer listings.
-    assert!(total <= n + 28, "{total} calls: {calls:?}");
+    // VPC's groups and the two reference filters, both load balancer listings; and each
+    // cluster lists its addons.
+    assert!(total <= 2 * n + 28, "{total} calls: {calls:?}");
+    assert_eq!(calls["eks:ListAddons"], n);
     assert_eq!(calls["eks:DescribeCluster"], n);
     assert_eq!(calls["ec2:DescribeSubnets"], 1);
     // By group-id, then the VPC's groups, then the two reference filters.
@@ -763,6 +765,7 @@ fn identity_drift_is_found_live_and_capture_reproduces_it() {
                 "namespace": "default", "serviceAccount": "s3", "associationId": "a-0123456789abcdef0",
                 "associationArn": "arn:aws:eks:us-west-2:123456789012:podidentityassociation/prod/a-0123456789abcdef0",
                 "roleArn": deleted})],
+            addons: Vec::new(),
         },
     );
     let audit = || {

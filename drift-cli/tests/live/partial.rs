@@ -209,6 +209,7 @@ fn least_privilege_fleet_on_moto_with_iam_enforcement() {
         "access-entry-role-missing",
         "pod-identity-role-missing",
         "cluster-stack-role-missing",
+        "addon-role-missing",
     ]
     .into();
     for t in report["targets"].as_array().unwrap() {

@@ -64,3 +64,86 @@ fn a_nodegroup_one_minor_behind_closes_the_upgrade_gate() {
     // It breaks nothing else: creating a nodegroup is still fine.
     assert_eq!(gate("create-nodegroup").status.code(), Some(0));
 }
+
+#[test]
+fn failed_degraded_and_roleless_addons_are_found_and_capture_keeps_them() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    let addon = |name: &str, status: &str, role: Option<&str>| {
+        let mut a = json!({"addonName": name, "clusterName": "prod", "status": status,
+                           "addonVersion": "v1.0.0-eksbuild.1", "health": {"issues": []}});
+        if let Some(r) = role {
+            a["serviceAccountRoleArn"] = json!(r);
+        }
+        a
+    };
+    super::faults::ACCESS.lock().unwrap().insert(
+        "prod".to_owned(),
+        super::faults::ClusterAccess {
+            addons: vec![
+                addon("kube-proxy", "ACTIVE", None),
+                addon("coredns", "DEGRADED", None),
+                addon("aws-ebs-csi-driver", "CREATE_FAILED", None),
+                addon(
+                    "vpc-cni",
+                    "ACTIVE",
+                    Some(&format!("arn:aws:iam::{ACCOUNT}:role/deleted-cni-role")),
+                ),
+            ],
+            authentication_mode: "CONFIG_MAP".to_owned(),
+            ..Default::default()
+        },
+    );
+    let audit = |extra: &[&str]| {
+        moto.eksdrift()
+            .args(["audit", "-c", "prod", "-r", "us-west-2", "-o", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = audit(&["--for", "create-addon"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let findings = report["targets"][0]["findings"].as_array().unwrap().clone();
+    let of = |code: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| f["resource"]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut unhealthy = of("EKD802");
+    unhealthy.sort();
+    assert_eq!(unhealthy, ["aws-ebs-csi-driver", "coredns"], "{report:#}");
+    assert_eq!(
+        of("EKD803"),
+        [format!("arn:aws:iam::{ACCOUNT}:role/deleted-cni-role")]
+    );
+    assert_eq!(super::api_calls(&report)["eks:DescribeAddon"], 4);
+    // Only the CREATE_FAILED addon breaks create-addon; nothing here breaks update-addon.
+    assert_eq!(audit(&["--for", "update-addon"]).status.code(), Some(0));
+
+    let dir = tempfile::tempdir().unwrap();
+    let captured = moto
+        .eksdrift()
+        .args(["capture", "-c", "prod", "-r", "us-west-2", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(captured.status.code(), Some(0));
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "-o", "json", "--for", "create-addon", "--from"])
+        .arg(dir.path().join("us-west-2/prod"))
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    assert_eq!(json_of(&offline)["targets"][0]["findings"], json!(findings));
+}

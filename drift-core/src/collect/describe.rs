@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use futures::stream::{self, StreamExt as _};
 
 use super::ec2::{self, Ec2State};
-use super::eks::{self, Associations, Entries, Managed};
+use super::eks::{self, Addons, Associations, Entries, Managed};
 use super::error::CallError;
 use super::{Clients, Options, Progress, autoscaling, cloudformation};
 use crate::input::Input;
@@ -23,6 +23,7 @@ pub(super) struct Described {
     pub(super) managed: HashMap<String, Result<Managed, CallError>>,
     pub(super) entries: HashMap<String, Result<Entries, CallError>>,
     pub(super) associations: HashMap<String, Result<Associations, CallError>>,
+    pub(super) addons: HashMap<String, Result<Addons, CallError>>,
     pub(super) groups: Option<Result<Vec<AutoScalingGroup>, CallError>>,
     pub(super) versions: Option<Result<Vec<LaunchTemplateVersion>, CallError>>,
 }
@@ -94,7 +95,9 @@ pub(super) async fn describe_region(
     let mut managed = HashMap::new();
     let mut entries = HashMap::new();
     let mut associations = HashMap::new();
+    let mut addons = HashMap::new();
     for d in described {
+        addons.extend(d.addons.map(|a| (d.name.clone(), a)));
         managed.extend(d.managed.map(|m| (d.name.clone(), m)));
         entries.extend(d.entries.map(|e| (d.name.clone(), e)));
         associations.extend(d.associations.map(|a| (d.name.clone(), a)));
@@ -118,6 +121,7 @@ pub(super) async fn describe_region(
             managed,
             entries,
             associations,
+            addons,
             groups,
             versions,
         },
@@ -132,6 +136,7 @@ struct OneCluster {
     managed: Option<Result<Managed, CallError>>,
     entries: Option<Result<Entries, CallError>>,
     associations: Option<Result<Associations, CallError>>,
+    addons: Option<Result<Addons, CallError>>,
 }
 
 /// Each cluster described and, once it is known to exist, its managed nodegroups ∥ access
@@ -155,6 +160,7 @@ async fn describe_clusters(
                     managed: None,
                     entries: None,
                     associations: None,
+                    addons: None,
                 };
             };
             let managed = async {
@@ -178,13 +184,22 @@ async fn describe_clusters(
                     None
                 }
             };
-            let (managed, entries, associations) = tokio::join!(managed, entries, associations);
+            let addons = async {
+                if wants(Input::ListAddons) {
+                    Some(eks::addons(&clients.eks, concurrency, name).await)
+                } else {
+                    None
+                }
+            };
+            let (managed, entries, associations, addons) =
+                tokio::join!(managed, entries, associations, addons);
             OneCluster {
                 name: name.clone(),
                 cluster,
                 managed,
                 entries,
                 associations,
+                addons,
             }
         })
         .buffer_unordered(concurrency.max(1))

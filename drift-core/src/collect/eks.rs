@@ -22,6 +22,9 @@ pub(super) type Entries = Option<(Vec<String>, Vec<AccessEntry>)>;
 /// A cluster's pod identity associations, listed and described (the listing holds no role).
 pub(super) type Associations = (Vec<PodIdentityAssociation>, Vec<PodIdentityAssociation>);
 
+/// The addon names listed, and each described.
+pub(super) type Addons = (Vec<String>, Vec<crate::snapshot::Addon>);
+
 pub(super) async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, CallError> {
     paginate("eks:ListClusters", |token| async move {
         let page = eks
@@ -260,6 +263,41 @@ pub(super) async fn access_entries(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some((entries, details.into_iter().flatten().collect())))
+}
+
+/// A cluster's EKS addons, each described.
+pub(super) async fn addons(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    name: &str,
+) -> Result<Addons, CallError> {
+    let listed = paginate("eks:ListAddons", |token| async move {
+        let page = eks
+            .list_addons()
+            .cluster_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListAddons", &e))?;
+        Ok((page.addons().to_vec(), page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    let details = stream::iter(listed.iter())
+        .map(|addon| async move {
+            eks.describe_addon()
+                .cluster_name(name)
+                .addon_name(addon)
+                .send()
+                .await
+                .map(|out| out.addon().map(map::addon))
+                .map_err(|e| classify("eks:DescribeAddon", &e))
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((listed, details.into_iter().flatten().collect()))
 }
 
 /// A cluster's pod identity associations, each described (the listing holds no role).

@@ -199,6 +199,25 @@ fn ip_permission(p: &ec2::IpPermission) -> IpPermission {
     }
 }
 
+pub fn addon(a: &eks::Addon) -> crate::snapshot::Addon {
+    crate::snapshot::Addon {
+        addon_name: a.addon_name().unwrap_or_default().to_owned(),
+        status: a.status().map(|s| s.as_str().to_owned()),
+        addon_version: owned(a.addon_version()),
+        health: a.health().map(|h| {
+            health(h.issues().iter().map(|i| {
+                (
+                    i.code().map(eks::AddonIssueCode::as_str),
+                    i.message(),
+                    i.resource_ids(),
+                )
+            }))
+        }),
+        service_account_role_arn: owned(a.service_account_role_arn()),
+        pod_identity_associations: a.pod_identity_associations().to_vec(),
+    }
+}
+
 pub fn network_interface(n: &ec2::NetworkInterface) -> NetworkInterface {
     NetworkInterface {
         network_interface_id: n.network_interface_id().unwrap_or_default().to_owned(),

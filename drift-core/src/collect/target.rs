@@ -156,6 +156,21 @@ pub(super) fn assemble(
         Some(Err(e)) => fail(&mut snapshot, Input::ListPodIdentityAssociations, e),
         None => {}
     }
+    match described.addons.get(name) {
+        Some(Ok((listed, details))) => {
+            own_queries.push(format!("eks:ListAddons cluster={name}"));
+            if !details.is_empty() {
+                own_queries.push(format!(
+                    "eks:DescribeAddon cluster={name} ({} addons)",
+                    details.len()
+                ));
+            }
+            snapshot.addon_names = Some(listed.clone());
+            snapshot.addons.clone_from(details);
+        }
+        Some(Err(e)) => fail(&mut snapshot, Input::ListAddons, e),
+        None => {}
+    }
     Ok((snapshot, own_queries))
 }
 

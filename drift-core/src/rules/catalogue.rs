@@ -48,6 +48,10 @@ fn command(op: Operation) -> &'static str {
         }
         Operation::CreateIamserviceaccount => "`eksctl create iamserviceaccount`",
         Operation::GetNodegroup => "`eksctl get nodegroup` (the listing of every nodegroup)",
+        Operation::CreateAddon => {
+            "`eksctl create addon` (and the addons of `eksctl create cluster`)"
+        }
+        Operation::UpdateAddon => "`eksctl update addon`",
     }
 }
 
