@@ -1422,6 +1422,7 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
             "access-entry-role-missing",
             "pod-identity-role-missing",
             "cluster-stack-role-missing",
+            "fargate-profile-role-missing",
             "addon-role-missing"
         ]
     );
@@ -1445,7 +1446,7 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
         .args([
             "audit",
             "--ignore",
-            "EKD602,EKD603,EKD606,EKD607,EKD608,EKD803",
+            "EKD602,EKD603,EKD606,EKD607,EKD608,EKD609,EKD803",
             "--from",
         ])
         .arg(&bundle)

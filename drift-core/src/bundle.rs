@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::input::{Input, InputFailure};
 use crate::report::ErrorKind;
 use crate::snapshot::{
-    AccessEntry, Addon, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster, Instance,
-    InstanceProfile, LaunchTemplate, LaunchTemplateVersion, LoadBalancer, NetworkInterface,
-    Nodegroup, PodIdentityAssociation, Role, RoleAttachmentMap, SecurityGroup, Snapshot, Stack,
-    StackResource, Subnet, Tag,
+    AccessEntry, Addon, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster,
+    FargateProfile, Instance, InstanceProfile, LaunchTemplate, LaunchTemplateVersion, LoadBalancer,
+    NetworkInterface, Nodegroup, PodIdentityAssociation, Role, RoleAttachmentMap, SecurityGroup,
+    Snapshot, Stack, StackResource, Subnet, Tag,
 };
 
 /// `describe-stacks.json`.
@@ -109,6 +109,12 @@ pub const LIST_ADDONS: &str = "list-addons.json";
 /// `aws eks describe-addon --cluster-name C --addon-name A`, one file per addon:
 /// `describe-addon/<addon>.json`, read by its content.
 pub const DESCRIBE_ADDON: &str = "describe-addon";
+
+/// `aws eks list-fargate-profiles --cluster-name C` → `{"fargateProfileNames": […]}`.
+pub const LIST_FARGATE_PROFILES: &str = "list-fargate-profiles.json";
+/// `aws eks describe-fargate-profile --cluster-name C --fargate-profile-name P`, one file per
+/// profile: `describe-fargate-profile/<profile>.json`, read by its content.
+pub const DESCRIBE_FARGATE_PROFILE: &str = "describe-fargate-profile";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -241,6 +247,19 @@ struct SubnetsFile {
 #[serde(rename_all = "PascalCase")]
 struct SecurityGroupsFile {
     security_groups: Vec<SecurityGroup>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FargateProfilesFile {
+    #[serde(default)]
+    fargate_profile_names: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FargateProfileFile {
+    fargate_profile: FargateProfile,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -545,7 +564,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 24] = [
+const TOP_LEVEL: [&str; 25] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -570,13 +589,14 @@ const TOP_LEVEL: [&str; 24] = [
     DESCRIBE_LAUNCH_TEMPLATES,
     DESCRIBE_SECURITY_GROUPS_VPC,
     LIST_ADDONS,
+    LIST_FARGATE_PROFILES,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
 const REQUIRED: [&str; 3] = [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 9] = [
+const ITEM_FOLDERS: [&str; 10] = [
     LIST_IMPORTS,
     GET_TEMPLATE_DIR,
     DESCRIBE_NODEGROUP,
@@ -586,6 +606,7 @@ const ITEM_FOLDERS: [&str; 9] = [
     LIST_ROLE_POLICIES,
     LIST_INSTANCE_PROFILES_FOR_ROLE,
     DESCRIBE_ADDON,
+    DESCRIBE_FARGATE_PROFILE,
 ];
 
 /// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
@@ -934,6 +955,14 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         |_, f: AddonFile| Ok(f.addon),
         |a| a.addon_name.clone(),
     );
+    let profile_names: Option<FargateProfilesFile> =
+        opt.file(Input::ListFargateProfiles, LIST_FARGATE_PROFILES);
+    let profiles: Vec<FargateProfile> = opt.items(
+        Input::ListFargateProfiles,
+        DESCRIBE_FARGATE_PROFILE,
+        |_, f: FargateProfileFile| Ok(f.fargate_profile),
+        |p| p.fargate_profile_name.clone(),
+    );
     let network = read_network(&mut opt);
     let role_attachments = read_role_attachments(&mut opt);
     let role_stack_templates = role_attachments
@@ -986,6 +1015,14 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
             .filter(|_| ok(Input::ListPodIdentityAssociations)),
         pod_identity_details: if ok(Input::ListPodIdentityAssociations) {
             association_details
+        } else {
+            Vec::new()
+        },
+        fargate_profile_names: profile_names
+            .map(|p| p.fargate_profile_names)
+            .filter(|_| ok(Input::ListFargateProfiles)),
+        fargate_profiles: if ok(Input::ListFargateProfiles) {
+            profiles
         } else {
             Vec::new()
         },
@@ -1474,6 +1511,28 @@ pub fn write_bundle(
     write_items(dir, DESCRIBE_ADDON, &snapshot.addons, |a| {
         (a.addon_name.clone(), AddonFile { addon: a.clone() })
     })?;
+    if let Some(names) = &snapshot.fargate_profile_names {
+        write_json(
+            dir,
+            LIST_FARGATE_PROFILES,
+            &FargateProfilesFile {
+                fargate_profile_names: names.clone(),
+            },
+        )?;
+    }
+    write_items(
+        dir,
+        DESCRIBE_FARGATE_PROFILE,
+        &snapshot.fargate_profiles,
+        |p| {
+            (
+                p.fargate_profile_name.clone(),
+                FargateProfileFile {
+                    fargate_profile: p.clone(),
+                },
+            )
+        },
+    )?;
     write_network(dir, snapshot)?;
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;

@@ -76,11 +76,14 @@ pub enum Input {
     ListRoleAttachments,
     /// The cluster's EKS addons, listed and described (`list-addons.json`, `describe-addon/`).
     ListAddons,
+    /// The cluster's Fargate profiles, listed and described (`list-fargate-profiles.json`,
+    /// `describe-fargate-profile/`).
+    ListFargateProfiles,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 23] = [
+    pub const ALL: [Input; 24] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -104,6 +107,7 @@ impl Input {
         Input::DescribeVpcSecurityGroups,
         Input::ListRoleAttachments,
         Input::ListAddons,
+        Input::ListFargateProfiles,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -133,6 +137,7 @@ impl Input {
             Input::DescribeVpcSecurityGroups => "describe-security-groups-vpc",
             Input::ListRoleAttachments => "list-role-attachments",
             Input::ListAddons => "list-addons",
+            Input::ListFargateProfiles => "list-fargate-profiles",
         }
     }
 
@@ -174,6 +179,9 @@ impl Input {
                 "cloudformation:GetTemplate",
             ],
             Input::ListAddons => &["eks:ListAddons", "eks:DescribeAddon"],
+            Input::ListFargateProfiles => {
+                &["eks:ListFargateProfiles", "eks:DescribeFargateProfile"]
+            }
         }
     }
 

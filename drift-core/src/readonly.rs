@@ -18,6 +18,8 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "eks:DescribePodIdentityAssociation",
     "eks:ListAddons",
     "eks:DescribeAddon",
+    "eks:ListFargateProfiles",
+    "eks:DescribeFargateProfile",
     "iam:ListOpenIDConnectProviders",
     "iam:ListRoles",
     "iam:ListAttachedRolePolicies",

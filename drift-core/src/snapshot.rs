@@ -130,6 +130,13 @@ pub struct Snapshot {
     /// The addons as `DescribeAddon` returned them (one per listed name).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addons: Vec<Addon>,
+    /// The cluster's Fargate profiles by name (`ListFargateProfiles`), or `None` when not
+    /// collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fargate_profile_names: Option<Vec<String>>,
+    /// The Fargate profiles as `DescribeFargateProfile` returned them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fargate_profiles: Vec<FargateProfile>,
     /// The inputs whose read failed, with why: the rules that need one are not checked and the
     /// target is partial (a failure marked `wording_only` degrades only a remediation's words).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -286,6 +293,7 @@ impl Snapshot {
             Input::DescribeLaunchTemplates => self.launch_templates.is_some(),
             Input::DescribeVpcSecurityGroups => self.vpc_security_groups.is_some(),
             Input::ListAddons => self.addon_names.is_some(),
+            Input::ListFargateProfiles => self.fargate_profile_names.is_some(),
             Input::ListRoleAttachments => {
                 self.role_attachments.is_some() && self.role_stack_templates.is_some()
             }
@@ -1179,6 +1187,23 @@ pub struct UserIdGroupPair {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// `UserId`, as the AWS CLI prints it.
     pub user_id: Option<String>,
+}
+
+/// A Fargate profile, as `aws eks describe-fargate-profile` prints `.fargateProfile`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FargateProfile {
+    /// `fargateProfileName`, as the AWS CLI prints it.
+    pub fargate_profile_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `status`, as the AWS CLI prints it.
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `podExecutionRoleArn`, as the AWS CLI prints it.
+    pub pod_execution_role_arn: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `subnets`, as the AWS CLI prints it.
+    pub subnets: Vec<String>,
 }
 
 /// An EKS addon, as `aws eks describe-addon` prints `.addon`.

@@ -363,6 +363,8 @@ pub fn eks_operation(method: &str, path: &str) -> &'static str {
         }
         ("GET", ["clusters", _, "addons"]) => "ListAddons",
         ("GET", ["clusters", _, "addons", _]) => "DescribeAddon",
+        ("GET", ["clusters", _, "fargate-profiles"]) => "ListFargateProfiles",
+        ("GET", ["clusters", _, "fargate-profiles", _]) => "DescribeFargateProfile",
         ("POST", ["clusters"]) => "CreateCluster",
         ("DELETE", ["clusters", _]) => "DeleteCluster",
         ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",

@@ -336,9 +336,10 @@ fn a_clean_fleet_has_no_findings_and_few_calls() {
     let total: u64 = calls.values().sum();
     // The delete gate's region reads add 8: interfaces, instances, Karpenter's templates, the
     // VPC's groups and the two reference filters, both load balancer listings; and each
-    // cluster lists its addons.
-    assert!(total <= 2 * n + 28, "{total} calls: {calls:?}");
+    // cluster lists its addons and its Fargate profiles.
+    assert!(total <= 3 * n + 28, "{total} calls: {calls:?}");
     assert_eq!(calls["eks:ListAddons"], n);
+    assert_eq!(calls["eks:ListFargateProfiles"], n);
     assert_eq!(calls["eks:DescribeCluster"], n);
     assert_eq!(calls["ec2:DescribeSubnets"], 1);
     // By group-id, then the VPC's groups, then the two reference filters.

@@ -210,6 +210,7 @@ fn least_privilege_fleet_on_moto_with_iam_enforcement() {
         "pod-identity-role-missing",
         "cluster-stack-role-missing",
         "addon-role-missing",
+        "fargate-profile-role-missing",
     ]
     .into();
     for t in report["targets"].as_array().unwrap() {

@@ -147,3 +147,38 @@ fn failed_degraded_and_roleless_addons_are_found_and_capture_keeps_them() {
     assert_eq!(offline.status.code(), Some(1));
     assert_eq!(json_of(&offline)["targets"][0]["findings"], json!(findings));
 }
+
+#[test]
+fn a_fargate_profile_whose_role_was_deleted_is_found() {
+    let (_lock, moto) = moto();
+    let c = rt().block_on(async { seed::eksctl_cluster(moto, "us-west-2", "prod").await });
+    let subnets: Vec<&str> = c.private.iter().map(|(id, _)| id.as_str()).collect();
+    moto.eks(
+        "us-west-2",
+        "/clusters/prod/fargate-profiles",
+        &json!({"fargateProfileName": "fp-batch", "subnets": subnets,
+                "podExecutionRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/batch-fargate-pods"),
+                "selectors": [{"namespace": "batch"}]}),
+    );
+    let out = moto
+        .eksdrift()
+        .args(["audit", "-c", "prod", "-r", "us-west-2", "-o", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let found: Vec<&Value> = report["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "EKD609")
+        .collect();
+    assert_eq!(found.len(), 1, "{report:#}");
+    assert_eq!(found[0]["resource"]["id"], "fp-batch");
+    assert_eq!(super::api_calls(&report)["eks:DescribeFargateProfile"], 1);
+}

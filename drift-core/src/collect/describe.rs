@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use futures::stream::{self, StreamExt as _};
 
 use super::ec2::{self, Ec2State};
-use super::eks::{self, Addons, Associations, Entries, Managed};
+use super::eks::{self, Addons, Associations, Entries, Managed, Profiles};
 use super::error::CallError;
 use super::{Clients, Options, Progress, autoscaling, cloudformation};
 use crate::input::Input;
@@ -24,6 +24,7 @@ pub(super) struct Described {
     pub(super) entries: HashMap<String, Result<Entries, CallError>>,
     pub(super) associations: HashMap<String, Result<Associations, CallError>>,
     pub(super) addons: HashMap<String, Result<Addons, CallError>>,
+    pub(super) profiles: HashMap<String, Result<Profiles, CallError>>,
     pub(super) groups: Option<Result<Vec<AutoScalingGroup>, CallError>>,
     pub(super) versions: Option<Result<Vec<LaunchTemplateVersion>, CallError>>,
 }
@@ -96,7 +97,9 @@ pub(super) async fn describe_region(
     let mut entries = HashMap::new();
     let mut associations = HashMap::new();
     let mut addons = HashMap::new();
+    let mut profiles = HashMap::new();
     for d in described {
+        profiles.extend(d.profiles.map(|p| (d.name.clone(), p)));
         addons.extend(d.addons.map(|a| (d.name.clone(), a)));
         managed.extend(d.managed.map(|m| (d.name.clone(), m)));
         entries.extend(d.entries.map(|e| (d.name.clone(), e)));
@@ -122,6 +125,7 @@ pub(super) async fn describe_region(
             entries,
             associations,
             addons,
+            profiles,
             groups,
             versions,
         },
@@ -137,6 +141,7 @@ struct OneCluster {
     entries: Option<Result<Entries, CallError>>,
     associations: Option<Result<Associations, CallError>>,
     addons: Option<Result<Addons, CallError>>,
+    profiles: Option<Result<Profiles, CallError>>,
 }
 
 /// Each cluster described and, once it is known to exist, its managed nodegroups ∥ access
@@ -161,6 +166,7 @@ async fn describe_clusters(
                     entries: None,
                     associations: None,
                     addons: None,
+                    profiles: None,
                 };
             };
             let managed = async {
@@ -191,8 +197,15 @@ async fn describe_clusters(
                     None
                 }
             };
-            let (managed, entries, associations, addons) =
-                tokio::join!(managed, entries, associations, addons);
+            let profiles = async {
+                if wants(Input::ListFargateProfiles) {
+                    Some(eks::fargate_profiles(&clients.eks, concurrency, name).await)
+                } else {
+                    None
+                }
+            };
+            let (managed, entries, associations, addons, profiles) =
+                tokio::join!(managed, entries, associations, addons, profiles);
             OneCluster {
                 name: name.clone(),
                 cluster,
@@ -200,6 +213,7 @@ async fn describe_clusters(
                 entries,
                 associations,
                 addons,
+                profiles,
             }
         })
         .buffer_unordered(concurrency.max(1))

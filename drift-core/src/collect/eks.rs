@@ -22,6 +22,9 @@ pub(super) type Entries = Option<(Vec<String>, Vec<AccessEntry>)>;
 /// A cluster's pod identity associations, listed and described (the listing holds no role).
 pub(super) type Associations = (Vec<PodIdentityAssociation>, Vec<PodIdentityAssociation>);
 
+/// The Fargate profile names listed, and each described.
+pub(super) type Profiles = (Vec<String>, Vec<crate::snapshot::FargateProfile>);
+
 /// The addon names listed, and each described.
 pub(super) type Addons = (Vec<String>, Vec<crate::snapshot::Addon>);
 
@@ -263,6 +266,55 @@ pub(super) async fn access_entries(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some((entries, details.into_iter().flatten().collect())))
+}
+
+/// A cluster's Fargate profiles, each described.
+pub(super) async fn fargate_profiles(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    name: &str,
+) -> Result<Profiles, CallError> {
+    let listed = paginate("eks:ListFargateProfiles", |token| async move {
+        let page = eks
+            .list_fargate_profiles()
+            .cluster_name(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListFargateProfiles", &e))?;
+        Ok((
+            page.fargate_profile_names().to_vec(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await?;
+    let details = stream::iter(listed.iter())
+        .map(|profile| async move {
+            eks.describe_fargate_profile()
+                .cluster_name(name)
+                .fargate_profile_name(profile)
+                .send()
+                .await
+                .map(|out| {
+                    out.fargate_profile()
+                        .map(|p| crate::snapshot::FargateProfile {
+                            fargate_profile_name: p
+                                .fargate_profile_name()
+                                .unwrap_or_default()
+                                .to_owned(),
+                            status: p.status().map(|s| s.as_str().to_owned()),
+                            pod_execution_role_arn: p.pod_execution_role_arn().map(str::to_owned),
+                            subnets: p.subnets().to_vec(),
+                        })
+                })
+                .map_err(|e| classify("eks:DescribeFargateProfile", &e))
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((listed, details.into_iter().flatten().collect()))
 }
 
 /// A cluster's EKS addons, each described.

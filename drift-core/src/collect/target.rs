@@ -156,6 +156,21 @@ pub(super) fn assemble(
         Some(Err(e)) => fail(&mut snapshot, Input::ListPodIdentityAssociations, e),
         None => {}
     }
+    match described.profiles.get(name) {
+        Some(Ok((listed, details))) => {
+            own_queries.push(format!("eks:ListFargateProfiles cluster={name}"));
+            if !details.is_empty() {
+                own_queries.push(format!(
+                    "eks:DescribeFargateProfile cluster={name} ({} profiles)",
+                    details.len()
+                ));
+            }
+            snapshot.fargate_profile_names = Some(listed.clone());
+            snapshot.fargate_profiles.clone_from(details);
+        }
+        Some(Err(e)) => fail(&mut snapshot, Input::ListFargateProfiles, e),
+        None => {}
+    }
     match described.addons.get(name) {
         Some(Ok((listed, details))) => {
             own_queries.push(format!("eks:ListAddons cluster={name}"));
