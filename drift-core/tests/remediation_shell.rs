@@ -190,6 +190,20 @@ fn every_remediation_is_inert_shell() {
         "aws eks update-pod-identity-association",
         "aws eks delete-access-entry",
         "eksctl delete iamserviceaccount",
+        // The delete and upgrade gates' remediations, from the network, role and addon files.
+        "aws elbv2 delete-load-balancer",
+        "aws ec2 describe-instances",
+        "aws ec2 delete-network-interface",
+        "aws ec2 describe-security-group-rules",
+        "aws ec2 terminate-instances",
+        "aws ec2 delete-launch-template",
+        "aws iam detach-role-policy",
+        "aws iam remove-role-from-instance-profile",
+        "aws eks update-cluster-config",
+        "eksctl delete addon",
+        "eksctl update addon",
+        "eksctl upgrade nodegroup",
+        "eksctl delete fargateprofile",
     ] {
         assert!(
             blocks

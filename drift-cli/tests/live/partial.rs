@@ -689,3 +689,114 @@ fn no_message_is_a_debug_dump() {
     assert_no_debug_dump("credentials", &stderr);
     drop(server);
 }
+
+/// Each read the delete and upgrade gates added, failing on its own: its rules are not checked
+/// with the operation and the kind, the target is partial (exit 2), and the gate that depends
+/// on them refuses to pass even with --allow-partial.
+#[test]
+fn each_new_read_that_fails_closes_its_gate() {
+    let (_lock, moto) = moto();
+    rt().block_on(seed::eksctl_cluster(moto, REGION, "prod"));
+    let cases: [(&str, &str, Fault, &str, &str, &str); 6] = [
+        (
+            "elasticloadbalancing",
+            "DescribeLoadBalancers",
+            Fault::AccessDenied,
+            "delete-cluster",
+            "load-balancer-left-in-vpc",
+            "EKD705",
+        ),
+        (
+            "ec2",
+            "DescribeNetworkInterfaces",
+            Fault::Throttle,
+            "delete-cluster",
+            "network-interface-blocks-delete",
+            "EKD706",
+        ),
+        (
+            "ec2",
+            "DescribeInstances",
+            Fault::AccessDenied,
+            "delete-cluster",
+            "karpenter-leftovers",
+            "EKD708",
+        ),
+        (
+            "ec2",
+            "DescribeLaunchTemplates",
+            Fault::Internal,
+            "delete-cluster",
+            "karpenter-leftovers",
+            "EKD708",
+        ),
+        (
+            "eks",
+            "ListAddons",
+            Fault::BareNotFound,
+            "create-addon",
+            "addon-unhealthy",
+            "EKD802",
+        ),
+        (
+            "eks",
+            "ListFargateProfiles",
+            Fault::Throttle,
+            "create-addon",
+            "fargate-profile-role-missing",
+            "",
+        ),
+    ];
+    for (service, operation, fault, gate, rule, code) in cases {
+        let proxy = Proxy::start(
+            moto.port,
+            3,
+            vec![Rule::always(service, operation, None, fault)],
+        );
+        let run = |extra: &[&str]| {
+            moto.eksdrift()
+                .env("AWS_ENDPOINT_URL", proxy.endpoint())
+                .args([
+                    "audit",
+                    "-c",
+                    "prod",
+                    "-r",
+                    REGION,
+                    "-o",
+                    "json",
+                    "--max-attempts",
+                    "2",
+                ])
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        let out = run(&[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{operation}: {stderr}");
+        let report = json_of(&out);
+        let t = &report["targets"][0];
+        assert_eq!(t["status"], "partial", "{operation}: {t}");
+        let prefix = format!("{service}:{operation} failed (");
+        assert!(
+            not_checked(t)
+                .get(rule)
+                .is_some_and(|r| r.starts_with(&prefix)),
+            "{operation}: {t}"
+        );
+        assert_no_debug_dump("stderr", &stderr);
+        // The gate that depends on the rule cannot pass, --allow-partial or not; a gate that
+        // does not depends only on its findings.
+        let gated = run(&["--for", gate, "--allow-partial"]);
+        let stderr = String::from_utf8_lossy(&gated.stderr);
+        if code.is_empty() {
+            assert_eq!(gated.status.code(), Some(0), "{operation}: {stderr}");
+        } else {
+            assert_eq!(gated.status.code(), Some(2), "{operation}: {stderr}");
+            assert!(
+                stderr.contains(&format!("--for {gate} cannot pass")) && stderr.contains(code),
+                "{operation}: {stderr}"
+            );
+        }
+    }
+}
