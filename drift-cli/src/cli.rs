@@ -158,6 +158,12 @@ pub struct AuditArgs {
     #[arg(long = "for", value_name = "OPERATION", value_parser = operation)]
     pub for_operation: Option<drift_core::report::Operation>,
 
+    /// The Kubernetes version `--for upgrade-cluster` plans to (MAJOR.MINOR, one minor above
+    /// the cluster's; default: the next minor EKS offers). A version that skips a minor, or
+    /// goes back, is a usage error naming the next one; one EKS does not offer is EKD806
+    #[arg(long, value_name = "X.Y", value_parser = kubernetes_version, requires = "for_operation")]
+    pub to_version: Option<String>,
+
     /// Suppressions file (default: eksdrift.toml in the working folder, when it exists):
     /// `[[suppress]]` entries with `code` or `rule`, optional `cluster`/`region`/`resource`
     /// globs and `account`, a required `reason` and an `expires` date
@@ -227,6 +233,19 @@ pub struct ExplainArgs {
     /// Rule code (EKD202) or slug (output-subnet-deleted)
     #[arg(value_name = "CODE-or-SLUG")]
     pub rule: String,
+}
+
+/// A Kubernetes version as EKS names them: MAJOR.MINOR.
+fn kubernetes_version(s: &str) -> Result<String, String> {
+    let mut parts = s.split('.');
+    let ok = |p: Option<&str>| {
+        p.is_some_and(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if ok(parts.next()) && ok(parts.next()) && parts.next().is_none() {
+        Ok(s.to_owned())
+    } else {
+        Err("a Kubernetes version as EKS names it: MAJOR.MINOR, e.g. 1.31".to_owned())
+    }
 }
 
 /// One of the operations `breaks` names.

@@ -67,7 +67,7 @@ fn sources(args: &LiveArgs) -> Vec<Source> {
 
 fn options(
     args: &LiveArgs,
-    all_imports: bool,
+    gate: &collect::GateReads,
     source: &Source,
     inputs: &std::collections::BTreeSet<drift_core::input::Input>,
 ) -> Options {
@@ -82,7 +82,7 @@ fn options(
         concurrency: args.concurrency as usize,
         timeout: Duration::from_secs(args.timeout),
         max_attempts: args.max_attempts,
-        all_imports,
+        gate: gate.clone(),
         assume_role: source
             .role_arn
             .as_ref()
@@ -97,11 +97,11 @@ fn options(
 
 fn run_collector(
     args: &LiveArgs,
-    all_imports: bool,
+    gate: &collect::GateReads,
     source: &Source,
     inputs: &std::collections::BTreeSet<drift_core::input::Input>,
 ) -> Result<Collection, collect::CollectError> {
-    let opts = options(args, all_imports, source, inputs);
+    let opts = options(args, gate, source, inputs);
     let bar = if io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
     } else {
@@ -136,15 +136,15 @@ fn run_collector(
     result
 }
 
-/// A live audit. `all_imports`: ask `ListImports` for every export of the clusters' eksctl
-/// stacks (a deletion gate, `--for delete-cluster`), not only for those a remediation changes.
-pub fn audit(args: &LiveArgs, all_imports: bool, selection: &Selection) -> Result<Report> {
+/// A live audit, with the reads `gate` asks for beyond the default audit (a deletion gate's
+/// importers, the upgrade gate's insights and addon versions, every Fargate profile).
+pub fn audit(args: &LiveArgs, gate: &collect::GateReads, selection: &Selection) -> Result<Report> {
     let started = Instant::now();
     let inputs = selection.inputs();
     let mut targets = Vec::new();
     let mut api_calls: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     for source in sources(args) {
-        let collection = match run_collector(args, all_imports, &source, &inputs) {
+        let collection = match run_collector(args, gate, &source, &inputs) {
             Ok(c) => c,
             // An account whose role cannot be assumed fails alone; the others are audited.
             Err(collect::CollectError::AssumeRole(e)) => {
@@ -167,6 +167,14 @@ pub fn audit(args: &LiveArgs, all_imports: bool, selection: &Selection) -> Resul
         targets.extend(collection.targets.into_iter().map(|t| {
             let mut report = match t.result {
                 Ok(snapshot) => {
+                    if let Err(usage) = snapshot.check_upgrade_step() {
+                        return crate::output::usage_failed(
+                            t.cluster,
+                            Some(t.region),
+                            "live".to_owned(),
+                            &usage,
+                        );
+                    }
                     let report = drift_core::audit_with(&snapshot, selection);
                     crate::output::warn_partial(&report);
                     report
@@ -289,7 +297,13 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
     // A bundle is audited later, perhaps as a deletion gate, with any selection: it holds
     // every input, and every importer.
     let everything = drift_core::input::closure(drift_core::input::Input::ALL);
-    let collection = run_collector(args, true, source, &everything)?;
+    let gate = collect::GateReads {
+        all_imports: true,
+        upgrade: true,
+        fargate: true,
+        to_version: None,
+    };
+    let collection = run_collector(args, &gate, source, &everything)?;
     let captured_at = crate::output::now_rfc3339();
     let mut stdout = io::stdout().lock();
     let mut code = 0;
@@ -346,7 +360,12 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
                     version: env!("CARGO_PKG_VERSION").to_owned(),
                     region: Some(t.region.clone()),
                     cluster: t.cluster.clone(),
-                    captured_at: captured_at.clone(),
+                    // When the collector read the cluster: the clock of the bundle's
+                    // time-bound rules, so the capture audits as the live run did.
+                    captured_at: snapshot
+                        .observed_at
+                        .clone()
+                        .unwrap_or_else(|| captured_at.clone()),
                     queries: t.queries,
                     failures: snapshot.failures.clone(),
                 };

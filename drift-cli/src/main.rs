@@ -155,6 +155,7 @@ fn audit(args: &AuditArgs) -> Result<u8> {
             &args.from,
             drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
             &selection,
+            args.to_version.as_deref(),
         )
     };
     report.tool.config = config.path.as_ref().map(|p| p.display().to_string());
@@ -165,6 +166,9 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         drift_core::suppress::apply(&mut report, &config.suppressions, &config::today(), None);
     }
     let report = report;
+    if args.for_operation == Some(Operation::UpgradeCluster) {
+        note_no_upgrade_target(&report);
+    }
     // The -o format goes to stdout, or to the one bare --output-file; FORMAT=PATH adds files.
     let bare: Vec<&cli::OutputFile> = args
         .output_file
@@ -255,6 +259,28 @@ fn format_name(f: Format) -> &'static str {
         Format::Markdown => "markdown",
         Format::Prometheus => "prometheus",
         Format::Sarif => "sarif",
+    }
+}
+
+/// Under `--for upgrade-cluster`, a line on stderr for each cluster that has no upgrade target
+/// (already on the newest version EKS offers): the gate checked nothing version-specific.
+fn note_no_upgrade_target(report: &Report) {
+    for t in &report.targets {
+        let Some(reason) = t
+            .coverage
+            .not_checked
+            .iter()
+            .find(|n| n.reason.starts_with("no upgrade target"))
+            .map(|n| n.reason.as_str())
+        else {
+            continue;
+        };
+        let _ = writeln!(
+            io::stderr(),
+            "note: {} in {}: {reason}; nothing version-specific was checked",
+            drift_core::text::terminal_safe(&t.cluster),
+            t.region.as_deref().unwrap_or("?")
+        );
     }
 }
 
@@ -359,11 +385,19 @@ fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
 #[cfg(feature = "aws")]
 fn live_audit(args: &AuditArgs, selection: &drift_core::selection::Selection) -> Result<Report> {
     use drift_core::report::Operation;
-    let deleting = matches!(
-        args.for_operation,
-        Some(Operation::DeleteCluster | Operation::DeleteNodegroup)
-    );
-    live::audit(&args.live, deleting, selection)
+    let gate = drift_core::collect::GateReads {
+        all_imports: matches!(
+            args.for_operation,
+            Some(Operation::DeleteCluster | Operation::DeleteNodegroup)
+        ),
+        upgrade: args.for_operation == Some(Operation::UpgradeCluster),
+        fargate: matches!(
+            args.for_operation,
+            Some(Operation::UpgradeCluster | Operation::CreateFargateprofile)
+        ),
+        to_version: args.to_version.clone(),
+    };
+    live::audit(&args.live, &gate, selection)
 }
 
 #[cfg(feature = "aws")]

@@ -11,7 +11,13 @@ use drift_core::selection::Selection;
 
 /// Audits every bundle at or below `paths`. A bundle or folder that cannot be read becomes a
 /// failed target (and a line on stderr); it never stops the others.
-pub fn audit(paths: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Report {
+/// `to_version`: the upgrade's target (`--to-version`), checked against each bundle's cluster.
+pub fn audit(
+    paths: &[PathBuf],
+    limits: ReadLimits,
+    selection: &Selection,
+    to_version: Option<&str>,
+) -> Report {
     let started = Instant::now();
     let mut targets = Vec::new();
     let mut dirs = Vec::new();
@@ -37,7 +43,7 @@ pub fn audit(paths: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Re
             Err(err) => targets.push(failed(path, &err)),
         }
     }
-    targets.extend(audit_all(&dirs, limits, selection));
+    targets.extend(audit_all(&dirs, limits, selection, to_version));
     let stats = Stats::new(
         std::collections::BTreeMap::new(),
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -47,9 +53,23 @@ pub fn audit(paths: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Re
 
 /// One bundle's report. A panic (a bug: property tests say the engine has none) fails that
 /// bundle alone, as `internal`, rather than losing it or the other bundles' results.
-fn audit_one(dir: &Path, limits: ReadLimits, selection: &Selection) -> TargetReport {
+fn audit_one(
+    dir: &Path,
+    limits: ReadLimits,
+    selection: &Selection,
+    to_version: Option<&str>,
+) -> TargetReport {
     let run = || match bundle::read_bundle_with(dir, &limits) {
-        Ok(snapshot) => {
+        Ok(mut snapshot) => {
+            snapshot.to_version = to_version.map(str::to_owned);
+            if let Err(usage) = snapshot.check_upgrade_step() {
+                return crate::output::usage_failed(
+                    snapshot.cluster.name.clone(),
+                    snapshot.region.clone(),
+                    dir.display().to_string(),
+                    &usage,
+                );
+            }
             let report = drift_core::audit_with(&snapshot, selection);
             crate::output::warn_partial(&report);
             report
@@ -88,14 +108,19 @@ fn failed(path: &Path, err: &BundleError) -> TargetReport {
 }
 
 /// Reads and audits bundles on every core; results keep the input order.
-fn audit_all(dirs: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Vec<TargetReport> {
+fn audit_all(
+    dirs: &[PathBuf],
+    limits: ReadLimits,
+    selection: &Selection,
+    to_version: Option<&str>,
+) -> Vec<TargetReport> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(dirs.len().max(1));
     if workers <= 1 {
         return dirs
             .iter()
-            .map(|d| audit_one(d, limits, selection))
+            .map(|d| audit_one(d, limits, selection, to_version))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -107,7 +132,7 @@ fn audit_all(dirs: &[PathBuf], limits: ReadLimits, selection: &Selection) -> Vec
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(dir) = dirs.get(i) else { break };
-                        mine.push((i, audit_one(dir, limits, selection)));
+                        mine.push((i, audit_one(dir, limits, selection, to_version)));
                     }
                     mine
                 })

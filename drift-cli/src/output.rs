@@ -176,6 +176,30 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// A target that cannot be audited as asked (`--to-version` is not its next minor): an
+/// `invalid_input` failed target, and the reason on stderr as a usage error.
+pub fn usage_failed(
+    cluster: String,
+    region: Option<String>,
+    source: String,
+    usage: &str,
+) -> drift_core::TargetReport {
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: {}",
+        drift_core::text::terminal_safe(usage)
+    );
+    drift_core::TargetReport::failed(
+        cluster,
+        region,
+        source,
+        drift_core::report::TargetError::new(
+            drift_core::report::ErrorKind::InvalidInput,
+            usage.to_owned(),
+        ),
+    )
+}
+
 /// A line on stderr for a target audited in part: which reads failed, and how many rules that
 /// left out.
 pub fn warn_partial(report: &drift_core::TargetReport) {

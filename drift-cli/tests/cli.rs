@@ -1423,6 +1423,7 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
             "pod-identity-role-missing",
             "cluster-stack-role-missing",
             "fargate-profile-role-missing",
+            "auto-mode-node-role-broken",
             "addon-role-missing"
         ]
     );
@@ -1446,7 +1447,7 @@ fn a_broken_optional_file_gives_a_partial_target_that_exits_2_unless_allowed() {
         .args([
             "audit",
             "--ignore",
-            "EKD602,EKD603,EKD606,EKD607,EKD608,EKD609,EKD803",
+            "EKD602,EKD603,EKD606,EKD607,EKD608,EKD609,EKD610,EKD803",
             "--from",
         ])
         .arg(&bundle)
@@ -1826,4 +1827,102 @@ fn the_delete_gate_closes_on_every_blocker_fixture_and_opens_on_the_clean_one() 
         .arg(fixture("deletion-protection-on"))
         .assert()
         .code(0);
+}
+
+#[test]
+fn the_upgrade_gate_closes_on_every_blocker_fixture_and_opens_on_the_clean_ones() {
+    for (scenario, code, extra) in [
+        ("nodegroup-version-skew", "EKD801", &[][..]),
+        ("insight-not-passing", "EKD804", &[][..]),
+        (
+            "upgrade-target-not-offered",
+            "EKD806",
+            &["--to-version", "1.36"][..],
+        ),
+    ] {
+        let out = eksdrift()
+            .args(["audit", "--for", "upgrade-cluster", "-o", "json"])
+            .args(extra)
+            .arg("--from")
+            .arg(fixture(scenario))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{scenario}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let blockers: Vec<&serde_json::Value> = report["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["breaks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|b| b == "upgrade-cluster")
+            })
+            .collect();
+        assert!(
+            blockers.iter().all(|f| f["code"] == code) && !blockers.is_empty(),
+            "{scenario}: {report:#}"
+        );
+    }
+    // Information and warnings about the upgrade do not close it.
+    for clean in [
+        "clean",
+        "legacy-subnets-output",
+        "control-plane-subnet-ids",
+        "user-vpc-text-template",
+        "addon-version-not-for-target",
+        "version-end-of-support",
+    ] {
+        eksdrift()
+            .args(["audit", "--for", "upgrade-cluster", "--from"])
+            .arg(fixture(clean))
+            .assert()
+            .code(0);
+    }
+    // A target that skips a minor, or goes back, is refused with the next minor named.
+    for (to, words) in [
+        ("1.35", "skips a minor"),
+        ("1.32", "goes back"),
+        ("1.33", "already runs"),
+    ] {
+        let out = eksdrift()
+            .args([
+                "audit",
+                "--for",
+                "upgrade-cluster",
+                "--to-version",
+                to,
+                "--from",
+            ])
+            .arg(fixture("clean"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{to}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(words) && stderr.contains("1.34"),
+            "{to}: {stderr}"
+        );
+    }
+    // Not a version at all: a usage error from the parser.
+    eksdrift()
+        .args([
+            "audit",
+            "--for",
+            "upgrade-cluster",
+            "--to-version",
+            "latest",
+            "--from",
+        ])
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("MAJOR.MINOR"));
 }

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::input::{Input, InputFailure};
 use crate::report::ErrorKind;
 use crate::snapshot::{
-    AccessEntry, Addon, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster,
-    FargateProfile, Instance, InstanceProfile, LaunchTemplate, LaunchTemplateVersion, LoadBalancer,
-    NetworkInterface, Nodegroup, PodIdentityAssociation, Role, RoleAttachmentMap, SecurityGroup,
-    Snapshot, Stack, StackResource, Subnet, Tag,
+    AccessEntry, Addon, AddonInfo, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster,
+    ClusterVersion, FargateProfile, Insight, Instance, InstanceProfile, LaunchTemplate,
+    LaunchTemplateVersion, LoadBalancer, NetworkInterface, Nodegroup, PodIdentityAssociation, Role,
+    RoleAttachmentMap, SecurityGroup, Snapshot, Stack, StackResource, Subnet, Tag,
 };
 
 /// `describe-stacks.json`.
@@ -115,6 +115,18 @@ pub const LIST_FARGATE_PROFILES: &str = "list-fargate-profiles.json";
 /// `aws eks describe-fargate-profile --cluster-name C --fargate-profile-name P`, one file per
 /// profile: `describe-fargate-profile/<profile>.json`, read by its content.
 pub const DESCRIBE_FARGATE_PROFILE: &str = "describe-fargate-profile";
+
+/// `aws eks list-insights --cluster-name C` → `{"insights": […]}` (the summaries).
+pub const LIST_INSIGHTS: &str = "list-insights.json";
+/// `aws eks describe-insight --cluster-name C --id I`, one file per insight that is not
+/// `PASSING`: `describe-insight/<id>.json`, read by its content.
+pub const DESCRIBE_INSIGHT: &str = "describe-insight";
+/// `aws eks describe-cluster-versions` → `{"clusterVersions": […]}`.
+pub const DESCRIBE_CLUSTER_VERSIONS: &str = "describe-cluster-versions.json";
+/// `aws eks describe-addon-versions --kubernetes-version V --addon-name A` for each of the
+/// cluster's addons, merged per version: `describe-addon-versions/<version>.json` →
+/// `{"addons": […]}`.
+pub const DESCRIBE_ADDON_VERSIONS: &str = "describe-addon-versions";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -260,6 +272,30 @@ struct FargateProfilesFile {
 #[serde(rename_all = "camelCase")]
 struct FargateProfileFile {
     fargate_profile: FargateProfile,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InsightsFile {
+    #[serde(default)]
+    insights: Vec<Insight>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InsightFile {
+    insight: Insight,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterVersionsFile {
+    #[serde(default)]
+    cluster_versions: Vec<ClusterVersion>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AddonVersionsFile {
+    #[serde(default)]
+    addons: Vec<AddonInfo>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -564,7 +600,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 25] = [
+const TOP_LEVEL: [&str; 27] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -590,13 +626,15 @@ const TOP_LEVEL: [&str; 25] = [
     DESCRIBE_SECURITY_GROUPS_VPC,
     LIST_ADDONS,
     LIST_FARGATE_PROFILES,
+    LIST_INSIGHTS,
+    DESCRIBE_CLUSTER_VERSIONS,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
 const REQUIRED: [&str; 3] = [DESCRIBE_STACKS, DESCRIBE_CLUSTER, DESCRIBE_SUBNETS];
 
 /// Per-item folders a bundle may hold (one file per item).
-const ITEM_FOLDERS: [&str; 10] = [
+const ITEM_FOLDERS: [&str; 12] = [
     LIST_IMPORTS,
     GET_TEMPLATE_DIR,
     DESCRIBE_NODEGROUP,
@@ -607,6 +645,8 @@ const ITEM_FOLDERS: [&str; 10] = [
     LIST_INSTANCE_PROFILES_FOR_ROLE,
     DESCRIBE_ADDON,
     DESCRIBE_FARGATE_PROFILE,
+    DESCRIBE_INSIGHT,
+    DESCRIBE_ADDON_VERSIONS,
 ];
 
 /// An item name (an export name) as a file name: `/`, `%` and a leading `.` percent-encoded.
@@ -963,6 +1003,30 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         |_, f: FargateProfileFile| Ok(f.fargate_profile),
         |p| p.fargate_profile_name.clone(),
     );
+    let insights: Option<InsightsFile> = opt.file(Input::ListInsights, LIST_INSIGHTS);
+    let insight_details: Vec<Insight> = opt.items(
+        Input::ListInsights,
+        DESCRIBE_INSIGHT,
+        |_, f: InsightFile| Ok(f.insight),
+        |i| i.id.clone(),
+    );
+    let cluster_versions: Option<ClusterVersionsFile> =
+        opt.file(Input::DescribeClusterVersions, DESCRIBE_CLUSTER_VERSIONS);
+    let addon_versions: Vec<(String, Vec<AddonInfo>)> = opt.items(
+        Input::DescribeAddonVersions,
+        DESCRIBE_ADDON_VERSIONS,
+        |file_name, f: AddonVersionsFile| {
+            item_name(file_name)
+                .map(|version| (version, f.addons))
+                .ok_or_else(|| "the file name is not `<kubernetes version>.json`".to_owned())
+        },
+        |(version, _)| version.clone(),
+    );
+    let addon_versions = files
+        .items(DESCRIBE_ADDON_VERSIONS)
+        .next()
+        .is_some()
+        .then(|| addon_versions.into_iter().collect::<BTreeMap<_, _>>());
     let network = read_network(&mut opt);
     let role_attachments = read_role_attachments(&mut opt);
     let role_stack_templates = role_attachments
@@ -977,6 +1041,10 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
     }
     // An input that failed holds nothing trustworthy.
     let ok = |i: Input| !failures.contains_key(&i);
+    let observed_at = capture
+        .as_ref()
+        .map(|c| c.captured_at.clone())
+        .filter(|t| !t.is_empty());
 
     Ok(Snapshot {
         source: dir.display().to_string(),
@@ -1046,6 +1114,20 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         vpc_security_groups: network.vpc_security_groups,
         role_attachments: role_attachments.filter(|_| ok(Input::ListRoleAttachments)),
         role_stack_templates: role_stack_templates.filter(|_| ok(Input::ListRoleAttachments)),
+        insights: insights
+            .map(|i| i.insights)
+            .filter(|_| ok(Input::ListInsights)),
+        insight_details: if ok(Input::ListInsights) {
+            insight_details
+        } else {
+            Vec::new()
+        },
+        cluster_versions: cluster_versions
+            .map(|v| v.cluster_versions)
+            .filter(|_| ok(Input::DescribeClusterVersions)),
+        addon_versions: addon_versions.filter(|_| ok(Input::DescribeAddonVersions)),
+        observed_at,
+        to_version: None,
         failures,
         skipped: std::collections::BTreeSet::new(),
     })
@@ -1533,6 +1615,38 @@ pub fn write_bundle(
             )
         },
     )?;
+    if let Some(insights) = &snapshot.insights {
+        write_json(
+            dir,
+            LIST_INSIGHTS,
+            &InsightsFile {
+                insights: insights.clone(),
+            },
+        )?;
+    }
+    write_items(dir, DESCRIBE_INSIGHT, &snapshot.insight_details, |i| {
+        (i.id.clone(), InsightFile { insight: i.clone() })
+    })?;
+    if let Some(versions) = &snapshot.cluster_versions {
+        write_json(
+            dir,
+            DESCRIBE_CLUSTER_VERSIONS,
+            &ClusterVersionsFile {
+                cluster_versions: versions.clone(),
+            },
+        )?;
+    }
+    if let Some(by_version) = &snapshot.addon_versions {
+        let per_version: Vec<(&String, &Vec<AddonInfo>)> = by_version.iter().collect();
+        write_items(dir, DESCRIBE_ADDON_VERSIONS, &per_version, |(v, addons)| {
+            (
+                (*v).clone(),
+                AddonVersionsFile {
+                    addons: (*addons).clone(),
+                },
+            )
+        })?;
+    }
     write_network(dir, snapshot)?;
     if let Some(capture) = capture {
         write_json(dir, CAPTURE, capture)?;

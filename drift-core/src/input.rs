@@ -79,11 +79,22 @@ pub enum Input {
     /// The cluster's Fargate profiles, listed and described (`list-fargate-profiles.json`,
     /// `describe-fargate-profile/`).
     ListFargateProfiles,
+    /// The cluster's insights, listed and each one not `PASSING` described
+    /// (`list-insights.json`, `describe-insight/`); read only with `--for upgrade-cluster` and
+    /// by `capture`.
+    ListInsights,
+    /// The Kubernetes versions EKS offers, with their support dates
+    /// (`describe-cluster-versions.json`), one call per region.
+    DescribeClusterVersions,
+    /// The versions EKS offers of the cluster's addons for the upgrade's target version
+    /// (`describe-addon-versions/<version>.json`); read only with `--for upgrade-cluster` and by
+    /// `capture`.
+    DescribeAddonVersions,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 24] = [
+    pub const ALL: [Input; 27] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -108,6 +119,9 @@ impl Input {
         Input::ListRoleAttachments,
         Input::ListAddons,
         Input::ListFargateProfiles,
+        Input::ListInsights,
+        Input::DescribeClusterVersions,
+        Input::DescribeAddonVersions,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -138,6 +152,9 @@ impl Input {
             Input::ListRoleAttachments => "list-role-attachments",
             Input::ListAddons => "list-addons",
             Input::ListFargateProfiles => "list-fargate-profiles",
+            Input::ListInsights => "list-insights",
+            Input::DescribeClusterVersions => "describe-cluster-versions",
+            Input::DescribeAddonVersions => "describe-addon-versions",
         }
     }
 
@@ -182,6 +199,9 @@ impl Input {
             Input::ListFargateProfiles => {
                 &["eks:ListFargateProfiles", "eks:DescribeFargateProfile"]
             }
+            Input::ListInsights => &["eks:ListInsights", "eks:DescribeInsight"],
+            Input::DescribeClusterVersions => &["eks:DescribeClusterVersions"],
+            Input::DescribeAddonVersions => &["eks:DescribeAddonVersions"],
         }
     }
 
@@ -202,6 +222,10 @@ impl Input {
             }
             Input::GetTemplate | Input::DescribeStackResources => &[Input::DescribeSubnets],
             Input::GetNodegroupTemplates => &[Input::ListNodegroups],
+            // Which addons, and for which target version.
+            Input::DescribeAddonVersions => &[Input::ListAddons, Input::DescribeClusterVersions],
+            // The insights about the target version.
+            Input::ListInsights => &[Input::DescribeClusterVersions],
             _ => &[],
         }
     }

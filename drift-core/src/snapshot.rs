@@ -137,6 +137,28 @@ pub struct Snapshot {
     /// The Fargate profiles as `DescribeFargateProfile` returned them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fargate_profiles: Vec<FargateProfile>,
+    /// The cluster's insights (`ListInsights`), or `None` when not collected (read only with
+    /// `--for upgrade-cluster` and by `capture`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insights: Option<Vec<Insight>>,
+    /// The insights that are not `PASSING`, as `DescribeInsight` returned them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub insight_details: Vec<Insight>,
+    /// The Kubernetes versions EKS offers (`DescribeClusterVersions`), or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_versions: Option<Vec<ClusterVersion>>,
+    /// The versions EKS offers of the cluster's addons, by Kubernetes version
+    /// (`DescribeAddonVersions` for the upgrade's target), or `None` when not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addon_versions: Option<BTreeMap<String, Vec<AddonInfo>>>,
+    /// When the snapshot was taken (RFC 3339): the clock of the rules that judge an age or a
+    /// date. `None` (a snapshot a program built without saying) leaves those rules unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<String>,
+    /// The Kubernetes version a planned upgrade goes to (`--to-version`); `None`: the next
+    /// minor EKS offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_version: Option<String>,
     /// The inputs whose read failed, with why: the rules that need one are not checked and the
     /// target is partial (a failure marked `wording_only` degrades only a remediation's words).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -148,6 +170,42 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Whether [`Snapshot::to_version`] is one minor above the cluster's version, as EKS
+    /// upgrades: `Err` says why not and names the next minor (a usage error for the caller).
+    ///
+    /// # Errors
+    ///
+    /// The target skips a minor, goes back, or is the version the cluster already runs.
+    pub fn check_upgrade_step(&self) -> Result<(), String> {
+        use crate::rules::versions::{minor, next_minor};
+        let (Some(to), Some(current)) =
+            (self.to_version.as_deref(), self.cluster.version.as_deref())
+        else {
+            return Ok(());
+        };
+        let (Some(to_minor), Some(now)) = (minor(to), minor(current)) else {
+            return Ok(());
+        };
+        let next = next_minor(current).unwrap_or_default();
+        let cluster = crate::text::inline(&self.cluster.name);
+        if to_minor == now {
+            return Err(format!(
+                "--to-version {to}: cluster {cluster} already runs {current}, so eksctl upgrade cluster has nothing to do (the next minor is {next})"
+            ));
+        }
+        if to_minor < now {
+            return Err(format!(
+                "--to-version {to} goes back from {current} (cluster {cluster}): EKS never downgrades; the next minor is {next}"
+            ));
+        }
+        if to_minor.0 != now.0 || to_minor.1 != now.1 + 1 {
+            return Err(format!(
+                "--to-version {to} skips a minor for cluster {cluster}, which runs {current}: EKS upgrades one minor at a time, so the next is {next}"
+            ));
+        }
+        Ok(())
+    }
+
     /// The load balancers of both kinds (empty when not collected).
     #[must_use]
     pub fn all_load_balancers(&self) -> Vec<AnyLoadBalancer<'_>> {
@@ -294,6 +352,9 @@ impl Snapshot {
             Input::DescribeVpcSecurityGroups => self.vpc_security_groups.is_some(),
             Input::ListAddons => self.addon_names.is_some(),
             Input::ListFargateProfiles => self.fargate_profile_names.is_some(),
+            Input::ListInsights => self.insights.is_some(),
+            Input::DescribeClusterVersions => self.cluster_versions.is_some(),
+            Input::DescribeAddonVersions => self.addon_versions.is_some(),
             Input::ListRoleAttachments => {
                 self.role_attachments.is_some() && self.role_stack_templates.is_some()
             }
@@ -1204,6 +1265,193 @@ pub struct FargateProfile {
     #[serde(default, deserialize_with = "null_as_default")]
     /// `subnets`, as the AWS CLI prints it.
     pub subnets: Vec<String>,
+}
+
+/// An EKS cluster insight, as `aws eks describe-insight` prints `.insight` (the listing's
+/// summaries have the same fields without `recommendation`, `additionalInfo`, `resources` and
+/// `categorySpecificSummary`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Insight {
+    /// `id`, as the AWS CLI prints it.
+    pub id: String,
+    #[serde(default)]
+    /// `name`, as the AWS CLI prints it.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `category` (`UPGRADE_READINESS`, `MISCONFIGURATION`, `ROLLBACK_READINESS`).
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `kubernetesVersion`: the version the insight is about.
+    pub kubernetes_version: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `lastRefreshTime`, as the AWS CLI prints it.
+    pub last_refresh_time: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `lastTransitionTime`, as the AWS CLI prints it.
+    pub last_transition_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `description`, as the AWS CLI prints it.
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `insightStatus`, as the AWS CLI prints it.
+    pub insight_status: Option<InsightStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `recommendation`, as the AWS CLI prints it.
+    pub recommendation: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `additionalInfo` (links by title), as the AWS CLI prints it.
+    pub additional_info: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `resources`, as the AWS CLI prints it.
+    pub resources: Vec<InsightResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `categorySpecificSummary`, as the AWS CLI prints it.
+    pub category_specific_summary: Option<InsightCategorySummary>,
+}
+
+impl Insight {
+    /// `insightStatus.status` (`PASSING`, `WARNING`, `ERROR`, `UNKNOWN`).
+    #[must_use]
+    pub fn status(&self) -> &str {
+        self.insight_status
+            .as_ref()
+            .map_or("UNKNOWN", |s| s.status.as_str())
+    }
+}
+
+/// `insightStatus` of an insight or of one of its resources.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightStatus {
+    #[serde(default)]
+    /// `status`, as the AWS CLI prints it.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `reason`, as the AWS CLI prints it.
+    pub reason: Option<String>,
+}
+
+/// One entry of an insight's `resources`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightResource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `insightStatus`, as the AWS CLI prints it.
+    pub insight_status: Option<InsightStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `kubernetesResourceUri`, as the AWS CLI prints it.
+    pub kubernetes_resource_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `arn`, as the AWS CLI prints it.
+    pub arn: Option<String>,
+}
+
+/// `categorySpecificSummary` of an insight.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightCategorySummary {
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `deprecationDetails`, as the AWS CLI prints it.
+    pub deprecation_details: Vec<DeprecationDetail>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `addonCompatibilityDetails`, as the AWS CLI prints it.
+    pub addon_compatibility_details: Vec<AddonCompatibilityDetail>,
+}
+
+/// One deprecated Kubernetes API an insight found in use.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeprecationDetail {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `usage` (the deprecated API), as the AWS CLI prints it.
+    pub usage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `replacedWith`, as the AWS CLI prints it.
+    pub replaced_with: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `stopServingVersion`, as the AWS CLI prints it.
+    pub stop_serving_version: Option<String>,
+}
+
+/// One addon an insight found incompatible with the version it is about.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonCompatibilityDetail {
+    #[serde(default)]
+    /// `name`, as the AWS CLI prints it.
+    pub name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `compatibleVersions`, as the AWS CLI prints it.
+    pub compatible_versions: Vec<String>,
+}
+
+/// A Kubernetes version EKS offers, as `aws eks describe-cluster-versions` prints each of
+/// `.clusterVersions`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterVersion {
+    /// `clusterVersion` (`1.31`), as the AWS CLI prints it.
+    pub cluster_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `versionStatus` (`STANDARD_SUPPORT`, `EXTENDED_SUPPORT`, `UNSUPPORTED`).
+    pub version_status: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `endOfStandardSupportDate`, as the AWS CLI prints it.
+    pub end_of_standard_support_date: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "timestamp",
+        skip_serializing_if = "Option::is_none"
+    )]
+    /// `endOfExtendedSupportDate`, as the AWS CLI prints it.
+    pub end_of_extended_support_date: Option<String>,
+}
+
+/// An addon's versions, as `aws eks describe-addon-versions` prints each of `.addons`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonInfo {
+    /// `addonName`, as the AWS CLI prints it.
+    pub addon_name: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `addonVersions`, as the AWS CLI prints it.
+    pub addon_versions: Vec<AddonVersionInfo>,
+}
+
+/// One version of an addon.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonVersionInfo {
+    /// `addonVersion`, as the AWS CLI prints it.
+    pub addon_version: String,
+    #[serde(default, deserialize_with = "null_as_default")]
+    /// `compatibilities`, as the AWS CLI prints it.
+    pub compatibilities: Vec<AddonCompatibility>,
+}
+
+/// One entry of an addon version's `compatibilities`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonCompatibility {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `clusterVersion`, as the AWS CLI prints it.
+    pub cluster_version: Option<String>,
+    #[serde(default)]
+    /// `defaultVersion`, as the AWS CLI prints it.
+    pub default_version: bool,
 }
 
 /// An EKS addon, as `aws eks describe-addon` prints `.addon`.

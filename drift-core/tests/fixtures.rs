@@ -25,9 +25,16 @@ fn fixture_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// The upgrade a fixture plans (`--to-version`): a bundle does not hold it.
+const TO_VERSION: &[(&str, &str)] = &[("upgrade-target-not-offered", "1.36")];
+
 fn audit_fixture(name: &str) -> TargetReport {
     let mut snapshot = read_bundle(&root().join("fixtures").join(name)).unwrap();
     snapshot.source = format!("fixtures/{name}");
+    snapshot.to_version = TO_VERSION
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| (*v).to_owned());
     audit(&snapshot)
 }
 
@@ -204,6 +211,7 @@ fn bundles_round_trip() {
         let out = tempfile::tempdir().unwrap();
         let capture = drift_core::bundle::CaptureInfo {
             region: original.region.clone(),
+            captured_at: original.observed_at.clone().unwrap_or_default(),
             ..Default::default()
         };
         write_bundle(

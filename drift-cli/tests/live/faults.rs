@@ -16,6 +16,13 @@
 //! REST/JSON wire format (shapes from botocore's model) from [`ACCESS`] (none by default), and
 //! adds `accessConfig` to the `DescribeCluster` answer of a cluster [`ACCESS`] names and
 //! `deletionProtection` to one [`DELETION_PROTECTED`] names.
+//!
+//! Nor does moto implement cluster insights, cluster versions or addon versions
+//! (`ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, `DescribeAddonVersions`): the
+//! proxy answers them too, in EKS's wire format (shapes from botocore's model): the insights
+//! from [`ClusterAccess::insights`]; the versions from [`CLUSTER_VERSIONS`], by default 1.28 to
+//! 1.35 with support ending well after the test runs; an addon's versions from
+//! [`ADDON_VERSIONS`], by default the versions the clusters' addons run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,6 +46,88 @@ pub struct ClusterAccess {
     pub associations: Vec<serde_json::Value>,
     /// `describe-addon` bodies (`.addon`); moto has no addons, so every cluster gets an answer.
     pub addons: Vec<serde_json::Value>,
+    /// `describe-insight` bodies (`.insight`); `ListInsights` answers their summaries.
+    pub insights: Vec<serde_json::Value>,
+}
+
+/// `DescribeClusterVersions`'s `clusterVersions`, when a test sets them; cleared by every reset.
+pub static CLUSTER_VERSIONS: Mutex<Option<Vec<serde_json::Value>>> = Mutex::new(None);
+
+/// The versions `DescribeAddonVersions` lists, by (addon, Kubernetes version), when a test sets
+/// them (the first is the default); cleared by every reset.
+pub static ADDON_VERSIONS: Mutex<BTreeMap<(String, String), Vec<String>>> =
+    Mutex::new(BTreeMap::new());
+
+/// Seconds since the epoch, now.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The answers that name no cluster: the versions EKS offers, and an addon's versions.
+fn version_response(method: &str, path: &str, operation: &str) -> Option<(u16, serde_json::Value)> {
+    let query: BTreeMap<String, String> = path
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (form_decode(k), form_decode(v)))
+        .collect();
+    match (method, operation) {
+        ("GET", "DescribeClusterVersions") => {
+            let versions = CLUSTER_VERSIONS.lock().unwrap().clone().unwrap_or_else(|| {
+                let day = 86_400.0;
+                (28..=35)
+                    .map(|minor| {
+                        serde_json::json!({
+                            "clusterVersion": format!("1.{minor}"), "clusterType": "eks",
+                            "status": "standard-support", "versionStatus": "STANDARD_SUPPORT",
+                            "endOfStandardSupportDate": epoch_now() + 400.0 * day,
+                            "endOfExtendedSupportDate": epoch_now() + 800.0 * day,
+                        })
+                    })
+                    .collect()
+            });
+            Some((200, serde_json::json!({"clusterVersions": versions})))
+        }
+        ("GET", "DescribeAddonVersions") => {
+            let addon = query.get("addonName")?.clone();
+            let kubernetes = query.get("kubernetesVersion").cloned().unwrap_or_default();
+            let listed = ADDON_VERSIONS
+                .lock()
+                .unwrap()
+                .get(&(addon.clone(), kubernetes.clone()))
+                .cloned()
+                .unwrap_or_else(|| {
+                    let mut running: Vec<String> = ACCESS
+                        .lock()
+                        .unwrap()
+                        .values()
+                        .flat_map(|a| a.addons.iter())
+                        .filter(|a| a["addonName"] == addon.as_str())
+                        .filter_map(|a| a["addonVersion"].as_str().map(str::to_owned))
+                        .collect();
+                    running.dedup();
+                    running
+                });
+            let versions: Vec<serde_json::Value> = listed
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    serde_json::json!({"addonVersion": v, "architecture": ["amd64", "arm64"],
+                        "compatibilities": [{"clusterVersion": kubernetes, "platformVersions": ["*"], "defaultVersion": i == 0}],
+                        "requiresConfiguration": false})
+                })
+                .collect();
+            Some((
+                200,
+                serde_json::json!({"addons": [{"addonName": addon, "type": "networking", "owner": "aws",
+                    "publisher": "eks", "addonVersions": versions}]}),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Access entries and pod identity associations by cluster name; cleared by every reset.
@@ -51,6 +140,13 @@ pub static DELETION_PROTECTED: Mutex<std::collections::BTreeSet<String>> =
 
 /// EKS's JSON answer for the identity calls moto lacks, or `None` to forward the request.
 fn access_response(method: &str, path: &str, operation: &str) -> Option<String> {
+    if let Some((status, body)) = version_response(method, path, operation) {
+        let body = body.to_string();
+        return Some(format!(
+            "HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ));
+    }
     let segments: Vec<String> = path
         .split('?')
         .next()
@@ -119,6 +215,38 @@ fn access_response(method: &str, path: &str, operation: &str) -> Option<String> 
             let names: Vec<&serde_json::Value> =
                 access.addons.iter().map(|a| &a["addonName"]).collect();
             (200, serde_json::json!({"addons": names}), "")
+        }
+        ("POST", "ListInsights") => {
+            let summaries: Vec<serde_json::Value> = access
+                .insights
+                .iter()
+                .map(|i| {
+                    let mut s = i.clone();
+                    if let Some(o) = s.as_object_mut() {
+                        for k in [
+                            "recommendation",
+                            "additionalInfo",
+                            "resources",
+                            "categorySpecificSummary",
+                        ] {
+                            o.remove(k);
+                        }
+                    }
+                    s
+                })
+                .collect();
+            (200, serde_json::json!({"insights": summaries}), "")
+        }
+        ("GET", "DescribeInsight") => {
+            let id = segments.get(3)?;
+            match access
+                .insights
+                .iter()
+                .find(|i| i["id"].as_str() == Some(id.as_str()))
+            {
+                Some(i) => (200, serde_json::json!({"insight": i}), ""),
+                None => not_found("insight"),
+            }
         }
         ("GET", "DescribeAddon") => {
             let name = segments.get(3)?;

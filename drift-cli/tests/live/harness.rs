@@ -41,6 +41,8 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
     super::faults::IMPORTS.lock().unwrap().clear();
     super::faults::ACCESS.lock().unwrap().clear();
     super::faults::DELETION_PROTECTED.lock().unwrap().clear();
+    *super::faults::CLUSTER_VERSIONS.lock().unwrap() = None;
+    super::faults::ADDON_VERSIONS.lock().unwrap().clear();
     (guard, moto)
 }
 
@@ -365,6 +367,10 @@ pub fn eks_operation(method: &str, path: &str) -> &'static str {
         ("GET", ["clusters", _, "addons", _]) => "DescribeAddon",
         ("GET", ["clusters", _, "fargate-profiles"]) => "ListFargateProfiles",
         ("GET", ["clusters", _, "fargate-profiles", _]) => "DescribeFargateProfile",
+        ("POST", ["clusters", _, "insights"]) => "ListInsights",
+        ("GET", ["clusters", _, "insights", _]) => "DescribeInsight",
+        ("GET", ["cluster-versions"]) => "DescribeClusterVersions",
+        ("GET", ["addons", "supported-versions"]) => "DescribeAddonVersions",
         ("POST", ["clusters"]) => "CreateCluster",
         ("DELETE", ["clusters", _]) => "DeleteCluster",
         ("POST", ["clusters", _, "update-config"]) => "UpdateClusterConfig",

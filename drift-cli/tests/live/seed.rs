@@ -113,12 +113,29 @@ pub fn update_cluster_config(moto: &Moto, region: &str, name: &str, vpc_config: 
 /// A healthy eksctl cluster: stack, subnets, security groups, and the EKS cluster using all
 /// four subnets and the stack's control-plane group.
 pub async fn eksctl_cluster(moto: &Moto, region: &str, name: &str) -> Seeded {
+    eksctl_cluster_from(moto, region, name, template(region, name)).await
+}
+
+/// [`eksctl_cluster`] made with Fargate profiles in its ClusterConfig: the cluster stack also
+/// outputs `FargatePodExecutionRoleARN` (`role`).
+pub async fn eksctl_cluster_with_fargate(
+    moto: &Moto,
+    region: &str,
+    name: &str,
+    role: &str,
+) -> Seeded {
+    let mut body = template(region, name);
+    body["Outputs"]["FargatePodExecutionRoleARN"] = json!({"Value": role});
+    eksctl_cluster_from(moto, region, name, body).await
+}
+
+async fn eksctl_cluster_from(moto: &Moto, region: &str, name: &str, body: Value) -> Seeded {
     let config = moto.sdk_config(region).await;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let stack = format!("eksctl-{name}-cluster");
     cfn.create_stack()
         .stack_name(&stack)
-        .template_body(template(region, name).to_string())
+        .template_body(body.to_string())
         .set_tags(Some(eksctl_tags(name, &[])))
         .send()
         .await

@@ -7,11 +7,16 @@ use std::collections::{BTreeSet, HashMap};
 use futures::stream::{self, StreamExt as _};
 
 use super::ec2::{self, Ec2State};
-use super::eks::{self, Addons, Associations, Entries, Managed, Profiles};
+use super::eks::{self, Addons, Associations, Entries, Insights, Managed, Profiles};
 use super::error::CallError;
 use super::{Clients, Options, Progress, autoscaling, cloudformation};
 use crate::input::Input;
-use crate::snapshot::{AutoScalingGroup, Cluster, LaunchTemplateVersion, Stack};
+use crate::snapshot::{
+    AddonInfo, AutoScalingGroup, Cluster, ClusterVersion, LaunchTemplateVersion, Stack, outputs,
+};
+
+/// Addon versions by Kubernetes version, for one cluster.
+pub(super) type AddonVersions = std::collections::BTreeMap<String, Vec<AddonInfo>>;
 
 /// Phase 2's answer: the region's clusters, each described (or its error), and what was read
 /// about them; `None` for a read no selected rule needs.
@@ -25,6 +30,11 @@ pub(super) struct Described {
     pub(super) associations: HashMap<String, Result<Associations, CallError>>,
     pub(super) addons: HashMap<String, Result<Addons, CallError>>,
     pub(super) profiles: HashMap<String, Result<Profiles, CallError>>,
+    pub(super) insights: HashMap<String, Result<Insights, CallError>>,
+    /// `DescribeClusterVersions`, once for the region.
+    pub(super) cluster_versions: Option<Result<Vec<ClusterVersion>, CallError>>,
+    /// The addon versions for each cluster's upgrade target.
+    pub(super) addon_versions: HashMap<String, Result<AddonVersions, CallError>>,
     pub(super) groups: Option<Result<Vec<AutoScalingGroup>, CallError>>,
     pub(super) versions: Option<Result<Vec<LaunchTemplateVersion>, CallError>>,
 }
@@ -43,7 +53,7 @@ pub(super) async fn describe_region(
     region: &str,
     clients: &Clients,
     opts: &Options,
-    stacks: impl std::future::Future<Output = Result<Vec<Stack>, CallError>>,
+    stacks: impl std::future::Future<Output = Result<Vec<Stack>, CallError>> + Clone,
     on_progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<(Described, Option<Ec2State>), CallError> {
     let (names, listed) = eks::cluster_names(&clients.eks, opts).await?;
@@ -55,7 +65,7 @@ pub(super) async fn describe_region(
         if names.is_empty() {
             return None;
         }
-        let stacks = stacks.await.ok()?;
+        let stacks = stacks.clone().await.ok()?;
         let mut subnet_ids = BTreeSet::new();
         let mut group_ids = BTreeSet::new();
         for name in &names {
@@ -86,11 +96,19 @@ pub(super) async fn describe_region(
             None
         }
     };
-    let (early, described, groups, listed) = tokio::join!(
+    let cluster_versions = async {
+        if opts.inputs.contains(&Input::DescribeClusterVersions) && !names.is_empty() {
+            Some(eks::cluster_versions(&clients.eks).await)
+        } else {
+            None
+        }
+    };
+    let (early, described, groups, listed, cluster_versions) = tokio::join!(
         early,
-        describe_clusters(region, clients, opts, &names),
+        describe_clusters(region, clients, opts, &names, stacks.clone()),
         groups,
-        listed
+        listed,
+        cluster_versions
     );
     let mut clusters = HashMap::new();
     let mut managed = HashMap::new();
@@ -98,7 +116,9 @@ pub(super) async fn describe_region(
     let mut associations = HashMap::new();
     let mut addons = HashMap::new();
     let mut profiles = HashMap::new();
+    let mut insights = HashMap::new();
     for d in described {
+        insights.extend(d.insights.map(|i| (d.name.clone(), i)));
         profiles.extend(d.profiles.map(|p| (d.name.clone(), p)));
         addons.extend(d.addons.map(|a| (d.name.clone(), a)));
         managed.extend(d.managed.map(|m| (d.name.clone(), m)));
@@ -116,6 +136,14 @@ pub(super) async fn describe_region(
     } else {
         None
     };
+    let addon_versions = addon_versions(
+        clients,
+        opts,
+        &clusters,
+        &addons,
+        cluster_versions.as_ref().and_then(|v| v.as_ref().ok()),
+    )
+    .await;
     Ok((
         Described {
             names,
@@ -126,6 +154,9 @@ pub(super) async fn describe_region(
             associations,
             addons,
             profiles,
+            insights,
+            cluster_versions,
+            addon_versions,
             groups,
             versions,
         },
@@ -142,6 +173,7 @@ struct OneCluster {
     associations: Option<Result<Associations, CallError>>,
     addons: Option<Result<Addons, CallError>>,
     profiles: Option<Result<Profiles, CallError>>,
+    insights: Option<Result<Insights, CallError>>,
 }
 
 /// Each cluster described and, once it is known to exist, its managed nodegroups ∥ access
@@ -152,8 +184,10 @@ async fn describe_clusters(
     clients: &Clients,
     opts: &Options,
     names: &[String],
+    stacks: impl std::future::Future<Output = Result<Vec<Stack>, CallError>> + Clone,
 ) -> Vec<OneCluster> {
     let wants = |i: Input| opts.inputs.contains(&i);
+    let stacks = &stacks;
     let concurrency = opts.concurrency;
     stream::iter(names.iter())
         .map(|name| async move {
@@ -167,6 +201,7 @@ async fn describe_clusters(
                     associations: None,
                     addons: None,
                     profiles: None,
+                    insights: None,
                 };
             };
             let managed = async {
@@ -198,14 +233,23 @@ async fn describe_clusters(
                 }
             };
             let profiles = async {
-                if wants(Input::ListFargateProfiles) {
+                if wants(Input::ListFargateProfiles)
+                    && (opts.gate.fargate || names_fargate_role(stacks.clone().await, name))
+                {
                     Some(eks::fargate_profiles(&clients.eks, concurrency, name).await)
                 } else {
                     None
                 }
             };
-            let (managed, entries, associations, addons, profiles) =
-                tokio::join!(managed, entries, associations, addons, profiles);
+            let insights = async {
+                if opts.gate.upgrade && wants(Input::ListInsights) {
+                    Some(eks::insights(&clients.eks, concurrency, name).await)
+                } else {
+                    None
+                }
+            };
+            let (managed, entries, associations, addons, profiles, insights) =
+                tokio::join!(managed, entries, associations, addons, profiles, insights);
             OneCluster {
                 name: name.clone(),
                 cluster,
@@ -214,11 +258,99 @@ async fn describe_clusters(
                 associations,
                 addons,
                 profiles,
+                insights,
             }
         })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await
+}
+
+/// Whether the cluster's stack names a Fargate pod execution role: eksctl made Fargate
+/// profiles for it (a failed stack listing reads the profiles, rather than skip them).
+fn names_fargate_role(stacks: Result<Vec<Stack>, CallError>, name: &str) -> bool {
+    let Ok(stacks) = stacks else {
+        return true;
+    };
+    cloudformation::stacks_of(&stacks, name).iter().any(|s| {
+        s.outputs
+            .iter()
+            .any(|o| o.output_key == outputs::FARGATE_POD_EXECUTION_ROLE_ARN)
+    })
+}
+
+/// The upgrade's target for a cluster: `--to-version`, or the next minor when EKS offers it.
+pub(super) fn upgrade_target(
+    opts: &Options,
+    cluster: &Cluster,
+    offered: &[ClusterVersion],
+) -> Option<String> {
+    if let Some(to) = &opts.gate.to_version {
+        return Some(to.clone());
+    }
+    let next = crate::rules::versions::next_minor(cluster.version.as_deref()?)?;
+    offered
+        .iter()
+        .any(|v| v.cluster_version == next)
+        .then_some(next)
+}
+
+/// The versions EKS offers of each cluster's addons for its upgrade target (the upgrade gate
+/// only): one `DescribeAddonVersions` per (target, addon) of the region.
+async fn addon_versions(
+    clients: &Clients,
+    opts: &Options,
+    clusters: &HashMap<String, Result<Cluster, CallError>>,
+    addons: &HashMap<String, Result<Addons, CallError>>,
+    offered: Option<&Vec<ClusterVersion>>,
+) -> HashMap<String, Result<AddonVersions, CallError>> {
+    let mut out = HashMap::new();
+    if !(opts.gate.upgrade && opts.inputs.contains(&Input::DescribeAddonVersions)) {
+        return out;
+    }
+    let Some(offered) = offered else {
+        return out;
+    };
+    // Each cluster's target and addons.
+    let mut wanted: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (name, cluster) in clusters {
+        let (Ok(cluster), Some(Ok((listed, _)))) = (cluster, addons.get(name)) else {
+            continue;
+        };
+        // No target: nothing version-specific to read, and none is kept.
+        if let Some(target) = upgrade_target(opts, cluster, offered) {
+            wanted.push((name.clone(), target, listed.clone()));
+        }
+    }
+    let pairs: BTreeSet<(String, String)> = wanted
+        .iter()
+        .flat_map(|(_, t, addons)| addons.iter().map(move |a| (t.clone(), a.clone())))
+        .collect();
+    let answers: HashMap<(String, String), Result<Vec<AddonInfo>, CallError>> = stream::iter(pairs)
+        .map(|(target, addon)| async move {
+            let found = eks::addon_versions(&clients.eks, &target, &addon).await;
+            ((target, addon), found)
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    for (name, target, listed) in wanted {
+        let mut infos = Vec::new();
+        let mut failed = None;
+        for addon in &listed {
+            match answers.get(&(target.clone(), addon.clone())) {
+                Some(Ok(found)) => infos.extend(found.iter().cloned()),
+                Some(Err(e)) => failed = Some(e.clone()),
+                None => {}
+            }
+        }
+        let result = match failed {
+            Some(e) => Err(e),
+            None => Ok(std::iter::once((target, infos)).collect()),
+        };
+        out.insert(name, result);
+    }
+    out
 }
 
 /// The IDs of the kinds the selected rules read (no call for the others).

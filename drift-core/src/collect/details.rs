@@ -59,7 +59,7 @@ pub(super) async fn details(
         .map(|s| s.stack_name.clone());
     // A deletion gate asks about every export of the cluster's eksctl stacks (EKD702), with
     // the run's retries; otherwise only the exports a remediation would change, a bounded read.
-    let gate = opts.all_imports && opts.inputs.contains(&Input::ListImports);
+    let gate = opts.gate.all_imports && opts.inputs.contains(&Input::ListImports);
     let mut exports = crate::plan::exports_to_change(&snapshot);
     if gate {
         exports.extend(

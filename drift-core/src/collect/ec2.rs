@@ -189,7 +189,7 @@ pub(super) fn referenced_ids(
 
 /// Every subnet and security group ID a snapshot names: the cluster stack's outputs, the
 /// cluster, the nodegroups (subnets, remote-access groups), their auto scaling groups'
-/// subnets and their launch templates' groups. Only well-formed IDs.
+/// subnets, their launch templates' groups and the Fargate profiles' subnets. Only well-formed IDs.
 pub(super) fn wanted_ids(snapshot: &Snapshot) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut subnets, mut groups) = referenced_ids(&snapshot.stacks, &snapshot.cluster);
     for ng in &snapshot.nodegroups {
@@ -203,6 +203,9 @@ pub(super) fn wanted_ids(snapshot: &Snapshot) -> (BTreeSet<String>, BTreeSet<Str
     }
     for g in snapshot.auto_scaling_groups.iter().flatten() {
         subnets.extend(g.subnet_ids().into_iter().map(str::to_owned));
+    }
+    for p in &snapshot.fargate_profiles {
+        subnets.extend(p.subnets.iter().map(|s| s.trim().to_owned()));
     }
     for v in snapshot.launch_template_versions.iter().flatten() {
         if let Some(d) = &v.launch_template_data {

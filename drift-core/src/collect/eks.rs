@@ -28,6 +28,9 @@ pub(super) type Profiles = (Vec<String>, Vec<crate::snapshot::FargateProfile>);
 /// The addon names listed, and each described.
 pub(super) type Addons = (Vec<String>, Vec<crate::snapshot::Addon>);
 
+/// The insights listed, and each one not `PASSING` described.
+pub(super) type Insights = (Vec<crate::snapshot::Insight>, Vec<crate::snapshot::Insight>);
+
 pub(super) async fn list_clusters(eks: &aws_sdk_eks::Client) -> Result<Vec<String>, CallError> {
     paginate("eks:ListClusters", |token| async move {
         let page = eks
@@ -315,6 +318,103 @@ pub(super) async fn fargate_profiles(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     Ok((listed, details.into_iter().flatten().collect()))
+}
+
+/// A cluster's upgrade and rollback insights, listed and each one not `PASSING` described.
+pub(super) async fn insights(
+    eks: &aws_sdk_eks::Client,
+    concurrency: usize,
+    name: &str,
+) -> Result<Insights, CallError> {
+    use aws_sdk_eks::types::{Category, InsightsFilter};
+    let filter = InsightsFilter::builder()
+        .categories(Category::UpgradeReadiness)
+        .categories(Category::RollbackReadiness)
+        .build();
+    let filter = &filter;
+    let listed = paginate("eks:ListInsights", |token| async move {
+        let page = eks
+            .list_insights()
+            .cluster_name(name)
+            .filter(filter.clone())
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:ListInsights", &e))?;
+        Ok((
+            page.insights()
+                .iter()
+                .map(map::insight_summary)
+                .collect::<Vec<_>>(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await?;
+    let details = stream::iter(listed.iter().filter(|i| i.status() != "PASSING"))
+        .map(|insight| async move {
+            eks.describe_insight()
+                .cluster_name(name)
+                .id(&insight.id)
+                .send()
+                .await
+                .map(|out| out.insight().map(map::insight))
+                .map_err(|e| classify("eks:DescribeInsight", &e))
+        })
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((listed, details.into_iter().flatten().collect()))
+}
+
+/// Every Kubernetes version EKS offers in the region, with its support dates.
+pub(super) async fn cluster_versions(
+    eks: &aws_sdk_eks::Client,
+) -> Result<Vec<crate::snapshot::ClusterVersion>, CallError> {
+    paginate("eks:DescribeClusterVersions", |token| async move {
+        let page = eks
+            .describe_cluster_versions()
+            .include_all(true)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:DescribeClusterVersions", &e))?;
+        Ok((
+            page.cluster_versions()
+                .iter()
+                .map(map::cluster_version)
+                .collect::<Vec<_>>(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
+}
+
+/// The versions EKS offers of one addon for one Kubernetes version.
+pub(super) async fn addon_versions(
+    eks: &aws_sdk_eks::Client,
+    kubernetes_version: &str,
+    addon: &str,
+) -> Result<Vec<crate::snapshot::AddonInfo>, CallError> {
+    paginate("eks:DescribeAddonVersions", |token| async move {
+        let page = eks
+            .describe_addon_versions()
+            .kubernetes_version(kubernetes_version)
+            .addon_name(addon)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("eks:DescribeAddonVersions", &e))?;
+        Ok((
+            page.addons()
+                .iter()
+                .map(map::addon_info)
+                .collect::<Vec<_>>(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
 }
 
 /// A cluster's EKS addons, each described.

@@ -199,6 +199,112 @@ fn ip_permission(p: &ec2::IpPermission) -> IpPermission {
     }
 }
 
+fn insight_status(s: &eks::InsightStatus) -> crate::snapshot::InsightStatus {
+    crate::snapshot::InsightStatus {
+        status: s
+            .status()
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default(),
+        reason: owned(s.reason()),
+    }
+}
+
+pub fn insight_summary(i: &eks::InsightSummary) -> crate::snapshot::Insight {
+    crate::snapshot::Insight {
+        id: i.id().unwrap_or_default().to_owned(),
+        name: i.name().unwrap_or_default().to_owned(),
+        category: i.category().map(|c| c.as_str().to_owned()),
+        kubernetes_version: owned(i.kubernetes_version()),
+        last_refresh_time: time(i.last_refresh_time()),
+        last_transition_time: time(i.last_transition_time()),
+        description: owned(i.description()),
+        insight_status: i.insight_status().map(insight_status),
+        ..crate::snapshot::Insight::default()
+    }
+}
+
+pub fn insight(i: &eks::Insight) -> crate::snapshot::Insight {
+    use crate::snapshot::{
+        AddonCompatibilityDetail, DeprecationDetail, InsightCategorySummary, InsightResource,
+    };
+    crate::snapshot::Insight {
+        id: i.id().unwrap_or_default().to_owned(),
+        name: i.name().unwrap_or_default().to_owned(),
+        category: i.category().map(|c| c.as_str().to_owned()),
+        kubernetes_version: owned(i.kubernetes_version()),
+        last_refresh_time: time(i.last_refresh_time()),
+        last_transition_time: time(i.last_transition_time()),
+        description: owned(i.description()),
+        insight_status: i.insight_status().map(insight_status),
+        recommendation: owned(i.recommendation()),
+        additional_info: i
+            .additional_info()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        resources: i
+            .resources()
+            .iter()
+            .map(|r| InsightResource {
+                insight_status: r.insight_status().map(insight_status),
+                kubernetes_resource_uri: owned(r.kubernetes_resource_uri()),
+                arn: owned(r.arn()),
+            })
+            .collect(),
+        category_specific_summary: i
+            .category_specific_summary()
+            .map(|c| InsightCategorySummary {
+                deprecation_details: c
+                    .deprecation_details()
+                    .iter()
+                    .map(|d| DeprecationDetail {
+                        usage: owned(d.usage()),
+                        replaced_with: owned(d.replaced_with()),
+                        stop_serving_version: owned(d.stop_serving_version()),
+                    })
+                    .collect(),
+                addon_compatibility_details: c
+                    .addon_compatibility_details()
+                    .iter()
+                    .map(|a| AddonCompatibilityDetail {
+                        name: a.name().unwrap_or_default().to_owned(),
+                        compatible_versions: a.compatible_versions().to_vec(),
+                    })
+                    .collect(),
+            }),
+    }
+}
+
+pub fn cluster_version(v: &eks::ClusterVersionInformation) -> crate::snapshot::ClusterVersion {
+    crate::snapshot::ClusterVersion {
+        cluster_version: v.cluster_version().unwrap_or_default().to_owned(),
+        version_status: v.version_status().map(|s| s.as_str().to_owned()),
+        end_of_standard_support_date: time(v.end_of_standard_support_date()),
+        end_of_extended_support_date: time(v.end_of_extended_support_date()),
+    }
+}
+
+pub fn addon_info(a: &eks::AddonInfo) -> crate::snapshot::AddonInfo {
+    use crate::snapshot::{AddonCompatibility, AddonVersionInfo};
+    crate::snapshot::AddonInfo {
+        addon_name: a.addon_name().unwrap_or_default().to_owned(),
+        addon_versions: a
+            .addon_versions()
+            .iter()
+            .map(|v| AddonVersionInfo {
+                addon_version: v.addon_version().unwrap_or_default().to_owned(),
+                compatibilities: v
+                    .compatibilities()
+                    .iter()
+                    .map(|c| AddonCompatibility {
+                        cluster_version: owned(c.cluster_version()),
+                        default_version: c.default_version(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
 pub fn addon(a: &eks::Addon) -> crate::snapshot::Addon {
     crate::snapshot::Addon {
         addon_name: a.addon_name().unwrap_or_default().to_owned(),

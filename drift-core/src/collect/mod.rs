@@ -83,14 +83,28 @@ pub struct Options {
     pub timeout: Duration,
     /// Attempts per call, with exponential backoff and jitter.
     pub max_attempts: u32,
-    /// Ask `ListImports` for every export of the clusters' eksctl stacks (one call per export),
-    /// as a deletion gate needs; otherwise only for the exports a remediation would change.
-    pub all_imports: bool,
+    /// What a gate (`--for`) or a capture reads beyond the default audit.
+    pub gate: GateReads,
     /// Read another account: assume this role from the base credentials first.
     pub assume_role: Option<AssumeRole>,
     /// The inputs to read (the selected rules' inputs,
     /// [`crate::selection::Selection::inputs`]); the stacks and the cluster are always read.
     pub inputs: BTreeSet<Input>,
+}
+
+/// The reads a gate (`--for`) or a capture asks for beyond the default audit's.
+#[derive(Debug, Clone, Default)]
+pub struct GateReads {
+    /// Ask `ListImports` for every export of the clusters' eksctl stacks (one call per export),
+    /// as a deletion gate needs; otherwise only for the exports a remediation would change.
+    pub all_imports: bool,
+    /// Read the insights and the addon versions (the upgrade gate).
+    pub upgrade: bool,
+    /// Read the Fargate profiles of every cluster; otherwise only of the clusters whose stack
+    /// names a Fargate pod execution role.
+    pub fargate: bool,
+    /// The upgrade's target version (`--to-version`); `None`: the next minor EKS offers.
+    pub to_version: Option<String>,
 }
 
 /// A role to assume with `sts:AssumeRole` (it issues credentials; it changes nothing).
@@ -361,7 +375,7 @@ async fn collect_region(
     let mut targets = Vec::new();
     let mut ready = Vec::new();
     for name in described.names.iter().filter(|n| !leftovers.contains(n)) {
-        match assemble(region, name, &described, &stacks, &queries) {
+        match assemble(region, name, &described, &stacks, &queries, opts) {
             Ok(r) => ready.push(r),
             Err(t) => {
                 on_progress(Progress::Cluster {

@@ -20,6 +20,7 @@ pub(super) fn assemble(
     described: &Described,
     stacks: &[Stack],
     queries: &[String],
+    opts: &super::Options,
 ) -> Result<(Snapshot, Vec<String>), Box<Target>> {
     let mut own_queries = queries.to_vec();
     own_queries.push(format!("eks:DescribeCluster name={name}"));
@@ -169,8 +170,51 @@ pub(super) fn assemble(
             snapshot.fargate_profiles.clone_from(details);
         }
         Some(Err(e)) => fail(&mut snapshot, Input::ListFargateProfiles, e),
+        // Wanted, but the cluster stack names no Fargate role and no gate asked for them.
+        None => {
+            snapshot.skipped.insert(Input::ListFargateProfiles);
+        }
+    }
+    match described.insights.get(name) {
+        Some(Ok((listed, details))) => {
+            own_queries.push(format!("eks:ListInsights cluster={name}"));
+            if !details.is_empty() {
+                own_queries.push(format!(
+                    "eks:DescribeInsight cluster={name} ({} insights not passing)",
+                    details.len()
+                ));
+            }
+            snapshot.insights = Some(listed.clone());
+            snapshot.insight_details.clone_from(details);
+        }
+        Some(Err(e)) => fail(&mut snapshot, Input::ListInsights, e),
         None => {}
     }
+    match &described.cluster_versions {
+        Some(Ok(versions)) => {
+            own_queries.push("eks:DescribeClusterVersions".to_owned());
+            snapshot.cluster_versions = Some(versions.clone());
+        }
+        Some(Err(e)) => fail(&mut snapshot, Input::DescribeClusterVersions, e),
+        None => {}
+    }
+    match described.addon_versions.get(name) {
+        Some(Ok(by_version)) => {
+            for (version, addons) in by_version {
+                own_queries.push(format!(
+                    "eks:DescribeAddonVersions kubernetes-version={version} ({} addons)",
+                    addons.len()
+                ));
+            }
+            snapshot.addon_versions = Some(by_version.clone());
+        }
+        Some(Err(e)) => fail(&mut snapshot, Input::DescribeAddonVersions, e),
+        None => {}
+    }
+    snapshot.to_version.clone_from(&opts.gate.to_version);
+    snapshot.observed_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok();
     match described.addons.get(name) {
         Some(Ok((listed, details))) => {
             own_queries.push(format!("eks:ListAddons cluster={name}"));

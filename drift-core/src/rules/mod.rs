@@ -17,6 +17,7 @@ pub(crate) mod context;
 pub(crate) mod deletion;
 pub(crate) mod remedy;
 pub(crate) mod template;
+pub(crate) mod versions;
 
 pub use catalogue::catalogue_markdown;
 pub(crate) use context::Context;
@@ -89,6 +90,11 @@ macro_rules! declare_rule {
     };
 }
 pub(crate) use declare_rule;
+
+/// Why the Fargate profile rules could not check: the profiles were not read.
+pub(crate) fn fargate_not_read() -> String {
+    "the Fargate profiles are unknown: live, they are read when the cluster stack names a Fargate pod execution role (FargatePodExecutionRoleARN), with --for upgrade-cluster or --for create-fargateprofile, and by capture; offline, list-fargate-profiles.json is absent".to_owned()
+}
 
 /// Looks a rule up by code (`EKD202`, any case) or slug.
 #[must_use]

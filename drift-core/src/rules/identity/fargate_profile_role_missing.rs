@@ -34,9 +34,7 @@ crate::rules::declare_rule! {
 
 fn check(ctx: &Context<'_>) -> Checked {
     if ctx.snapshot.fargate_profile_names.is_none() {
-        return Err(Skip(
-            "no Fargate profile list (list-fargate-profiles.json absent)".to_owned(),
-        ));
+        return Err(Skip(crate::rules::fargate_not_read()));
     }
     let named: Vec<(&str, &str)> = ctx
         .snapshot

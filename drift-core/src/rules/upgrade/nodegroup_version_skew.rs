@@ -1,5 +1,6 @@
 use crate::report::{Evidence, Resource, src};
 use crate::rules::remedy::Cmd;
+use crate::rules::versions::minor;
 use crate::rules::{Checked, Context, Skip};
 
 crate::rules::declare_rule! {
@@ -34,13 +35,6 @@ crate::rules::declare_rule! {
     inputs: [DescribeCluster, ListNodegroups],
 }
 
-/// `1.30` → (1, 30).
-fn minor(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.trim().split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    Some((major, minor))
-}
 
 fn check(ctx: &Context<'_>) -> Checked {
     let Some(cluster_version) = ctx.cluster.version.as_deref() else {
