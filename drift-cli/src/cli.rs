@@ -48,9 +48,9 @@ pub struct Cli {
 pub enum Command {
     /// Audit clusters live, or offline from capture bundles
     #[command(after_help = AUDIT_EXAMPLES)]
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
     /// Save what a live audit reads as capture bundles (DIR/<region>/<cluster>/)
-    Capture(CaptureArgs),
+    Capture(Box<CaptureArgs>),
     /// List the rule catalogue
     Rules(RulesArgs),
     /// Show one rule's documentation
@@ -67,6 +67,8 @@ Examples:
   eksdrift audit --all-clusters -r us-east-1 -r eu-west-1 -o json --output-file drift.json
   eksdrift audit --from fixtures/subnet-replaced    offline, from a capture bundle
   eksdrift audit --from captures/ --fail-on warning every bundle below captures/
+  eksdrift audit -f cluster.yaml --for create-nodegroup --include ng-2 && \
+    eksctl create nodegroup -f cluster.yaml --include ng-2    plan the change, then make it
 
 Live mode reads credentials, region and endpoint from the standard AWS configuration chain
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, SSO, web identity, IMDS).
@@ -128,7 +130,7 @@ pub struct LiveArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["clusters", "all_clusters", "from"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["clusters", "all_clusters", "from", "config_file"])))]
 pub struct AuditArgs {
     #[command(flatten)]
     pub live: LiveArgs,
@@ -163,6 +165,44 @@ pub struct AuditArgs {
     /// goes back, is a usage error naming the next one; one EKS does not offer is EKD806
     #[arg(long, value_name = "X.Y", value_parser = kubernetes_version, requires = "for_operation")]
     pub to_version: Option<String>,
+
+    /// Plan one eksctl change from its ClusterConfig (`-` reads stdin): the cluster and region
+    /// come from metadata.name and metadata.region, and the plan's findings (EKD9xx) say
+    /// whether `eksctl <OPERATION> -f FILE` will work. Needs --for. E.g. `eksdrift audit -f
+    /// cluster.yaml --for create-nodegroup --include ng-2 && eksctl create nodegroup -f
+    /// cluster.yaml --include ng-2`
+    #[arg(
+        short = 'f',
+        long = "config-file",
+        value_name = "FILE",
+        requires = "for_operation",
+        conflicts_with = "all_clusters"
+    )]
+    pub config_file: Option<PathBuf>,
+
+    /// Nodegroups of the file the planned command includes (eksctl's --include: globs,
+    /// comma-separated or repeated)
+    #[arg(
+        long,
+        value_name = "GLOBS",
+        value_delimiter = ',',
+        requires = "config_file"
+    )]
+    pub include: Vec<String>,
+
+    /// Nodegroups of the file the planned command excludes (eksctl's --exclude)
+    #[arg(
+        long,
+        value_name = "GLOBS",
+        value_delimiter = ',',
+        requires = "config_file"
+    )]
+    pub exclude: Vec<String>,
+
+    /// The eksctl version that will run the planned command (default: current eksctl's
+    /// behaviour). Before 0.177.0 eksctl fails on any deleted subnet of the cluster stack
+    #[arg(long, value_name = "X.Y.Z", value_parser = eksctl_version, requires = "config_file")]
+    pub eksctl_version: Option<(u32, u32, u32)>,
 
     /// Suppressions file (default: eksdrift.toml in the working folder, when it exists):
     /// `[[suppress]]` entries with `code` or `rule`, optional `cluster`/`region`/`resource`
@@ -233,6 +273,20 @@ pub struct ExplainArgs {
     /// Rule code (EKD202) or slug (output-subnet-deleted)
     #[arg(value_name = "CODE-or-SLUG")]
     pub rule: String,
+}
+
+/// An eksctl release: X.Y.Z (a leading `v` allowed).
+fn eksctl_version(s: &str) -> Result<(u32, u32, u32), String> {
+    let parts: Vec<Option<u32>> = s
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect();
+    match parts.as_slice() {
+        [Some(a), Some(b), Some(c)] => Ok((*a, *b, *c)),
+        _ => Err("an eksctl release as X.Y.Z, e.g. 0.176.0".to_owned()),
+    }
 }
 
 /// A Kubernetes version as EKS names them: MAJOR.MINOR.

@@ -302,6 +302,7 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
         upgrade: true,
         fargate: true,
         to_version: None,
+        plan: None,
     };
     let collection = run_collector(args, &gate, source, &everything)?;
     let captured_at = crate::output::now_rfc3339();

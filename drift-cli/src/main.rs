@@ -148,15 +148,35 @@ fn audit(args: &AuditArgs) -> Result<u8> {
                 .unwrap_or_default()
         )
     })?;
+    let plan = match &args.config_file {
+        Some(path) => Some(read_plan(args, path)?),
+        None => None,
+    };
     let mut report = if args.from.is_empty() {
-        live_audit(args, &selection)?
+        live_audit(args, &selection, plan.as_ref())?
     } else {
-        offline::audit(
+        let report = offline::audit(
             &args.from,
             drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
             &selection,
-            args.to_version.as_deref(),
-        )
+            &offline::Attach {
+                to_version: args.to_version.as_deref(),
+                plan: plan.as_ref(),
+            },
+        );
+        if let Some(plan) = &plan
+            && !report
+                .targets
+                .iter()
+                .any(|t| t.cluster == plan.config.metadata.name)
+        {
+            anyhow::bail!(
+                "{}: no bundle under --from is of cluster {} (metadata.name)",
+                drift_core::text::terminal_safe(&plan.source),
+                drift_core::text::terminal_safe(&plan.config.metadata.name)
+            );
+        }
+        report
     };
     report.tool.config = config.path.as_ref().map(|p| p.display().to_string());
     if !selection.is_all() {
@@ -262,6 +282,82 @@ fn format_name(f: Format) -> &'static str {
     }
 }
 
+/// The largest ClusterConfig read from stdin or a file (the parser checks it again).
+const MAX_PLAN_BYTES: u64 = drift_core::config::MAX_CONFIG_BYTES as u64;
+
+/// Reads and parses `-f FILE` (`-`: stdin), bounded; names the fields eksdrift does not know.
+fn read_plan(args: &AuditArgs, path: &std::path::Path) -> Result<drift_core::snapshot::Plan> {
+    use std::io::Read as _;
+    let source = if path.as_os_str() == "-" {
+        "-".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let mut bytes = Vec::new();
+    let read = if source == "-" {
+        io::stdin()
+            .lock()
+            .take(MAX_PLAN_BYTES + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => anyhow::bail!(
+                "{}: not a regular file",
+                drift_core::text::terminal_safe(&source)
+            ),
+            Ok(m) if m.len() > MAX_PLAN_BYTES => anyhow::bail!(
+                "{}: the file is {} bytes; a ClusterConfig larger than {} MiB is not read",
+                drift_core::text::terminal_safe(&source),
+                m.len(),
+                MAX_PLAN_BYTES / 1024 / 1024
+            ),
+            _ => {}
+        }
+        std::fs::File::open(path).and_then(|f| f.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| anyhow::anyhow!("{}: {e}", drift_core::text::terminal_safe(&source)))?;
+    let parsed = drift_core::config::parse(&bytes, &source)
+        .map_err(|e| anyhow::anyhow!("{}", drift_core::text::terminal_safe(&e.to_string())))?;
+    for field in &parsed.unknown {
+        let _ = writeln!(
+            io::stderr(),
+            "warning: {}: field {} is not one eksdrift knows: eksctl refuses a misspelt field; one newer than eksdrift is not checked",
+            drift_core::text::terminal_safe(&source),
+            drift_core::text::terminal_safe(&field.path)
+        );
+    }
+    let meta = &parsed.config.metadata;
+    if let Some(c) = args.live.clusters.iter().find(|c| **c != meta.name) {
+        anyhow::bail!(
+            "-c {} contradicts metadata.name {} in {}: the plan is for the file's cluster",
+            drift_core::text::terminal_safe(c),
+            drift_core::text::terminal_safe(&meta.name),
+            drift_core::text::terminal_safe(&source)
+        );
+    }
+    if let (Some(region), false) = (&meta.region, args.live.regions.is_empty())
+        && args.live.regions.iter().any(|r| r != region)
+    {
+        anyhow::bail!(
+            "-r contradicts metadata.region {} in {}: the plan is for the file's region",
+            drift_core::text::terminal_safe(region),
+            drift_core::text::terminal_safe(&source)
+        );
+    }
+    Ok(drift_core::snapshot::Plan {
+        source,
+        config: parsed.config,
+        operation: args
+            .for_operation
+            .ok_or_else(|| anyhow::anyhow!("-f needs --for OPERATION"))?,
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+        eksctl_version: args
+            .eksctl_version
+            .unwrap_or(drift_core::snapshot::CURRENT_EKSCTL),
+    })
+}
+
 /// Under `--for upgrade-cluster`, a line on stderr for each cluster that has no upgrade target
 /// (already on the newest version EKS offers): the gate checked nothing version-specific.
 fn note_no_upgrade_target(report: &Report) {
@@ -302,7 +398,8 @@ fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>, allow_pa
         .filter(|t| t.status == TargetStatus::Partial)
         .collect();
     if let Some(op) = gate {
-        let blind = gate_blind_spots(&partial, op);
+        let mut blind = gate_blind_spots(&partial, op);
+        blind.extend(plan_blind_spots(report, op));
         if !blind.is_empty() {
             for line in blind {
                 let _ = writeln!(
@@ -339,6 +436,31 @@ fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>, allow_pa
     if hit { FINDINGS } else { OK }
 }
 
+/// The plan's rules that break `op` and could not check (a bundle without the subnets the
+/// file names): a plan's gate cannot pass on them either.
+fn plan_blind_spots(report: &Report, op: Operation) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in &report.targets {
+        for n in &t.coverage.not_checked {
+            let Some(rule) = rules::find(&n.rule) else {
+                continue;
+            };
+            if rule.is_plan() && rule.breaks.contains(&op) {
+                out.push(format!(
+                    "--for {} cannot pass for {} in {}: {} ({}) could not check: {}",
+                    op.as_str(),
+                    t.cluster,
+                    t.region.as_deref().unwrap_or("?"),
+                    rule.code,
+                    rule.slug,
+                    n.reason
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// For each partial target, the rules that break `op` and could not check for a failed read,
 /// with the read: a gate cannot pass on them.
 fn gate_blind_spots(partial: &[&drift_core::TargetReport], op: Operation) -> Vec<String> {
@@ -373,7 +495,11 @@ fn gate_blind_spots(partial: &[&drift_core::TargetReport], op: Operation) -> Vec
 }
 
 #[cfg(not(feature = "aws"))]
-fn live_audit(_: &AuditArgs, _: &drift_core::selection::Selection) -> Result<Report> {
+fn live_audit(
+    _: &AuditArgs,
+    _: &drift_core::selection::Selection,
+    _: Option<&drift_core::snapshot::Plan>,
+) -> Result<Report> {
     anyhow::bail!("this eksdrift was built without the `aws` feature: only --from is available")
 }
 
@@ -383,7 +509,11 @@ fn live_capture(_: &cli::CaptureArgs) -> Result<u8> {
 }
 
 #[cfg(feature = "aws")]
-fn live_audit(args: &AuditArgs, selection: &drift_core::selection::Selection) -> Result<Report> {
+fn live_audit(
+    args: &AuditArgs,
+    selection: &drift_core::selection::Selection,
+    plan: Option<&drift_core::snapshot::Plan>,
+) -> Result<Report> {
     use drift_core::report::Operation;
     let gate = drift_core::collect::GateReads {
         all_imports: matches!(
@@ -396,8 +526,19 @@ fn live_audit(args: &AuditArgs, selection: &drift_core::selection::Selection) ->
             Some(Operation::UpgradeCluster | Operation::CreateFargateprofile)
         ),
         to_version: args.to_version.clone(),
+        plan: plan.cloned(),
     };
-    live::audit(&args.live, &gate, selection)
+    // A plan audits the file's cluster in the file's region.
+    let mut live_args = args.live.clone();
+    if let Some(plan) = plan {
+        live_args.clusters = vec![plan.config.metadata.name.clone()];
+        if live_args.regions.is_empty() {
+            live_args
+                .regions
+                .extend(plan.config.metadata.region.clone());
+        }
+    }
+    live::audit(&live_args, &gate, selection)
 }
 
 #[cfg(feature = "aws")]

@@ -9,14 +9,23 @@ use drift_core::bundle::{self, BundleError, ReadLimits};
 use drift_core::report::{ErrorKind, Report, Stats, TargetError, TargetReport};
 use drift_core::selection::Selection;
 
+/// What the command line adds to each bundle before it is audited.
+#[derive(Default, Clone, Copy)]
+pub struct Attach<'a> {
+    /// `--to-version`: checked against each bundle's cluster.
+    pub to_version: Option<&'a str>,
+    /// `-f FILE`: the plan, for the bundles of its cluster.
+    pub plan: Option<&'a drift_core::snapshot::Plan>,
+}
+
 /// Audits every bundle at or below `paths`. A bundle or folder that cannot be read becomes a
 /// failed target (and a line on stderr); it never stops the others.
-/// `to_version`: the upgrade's target (`--to-version`), checked against each bundle's cluster.
+/// `attach`: what the command line adds to each bundle (the upgrade's target, a plan).
 pub fn audit(
     paths: &[PathBuf],
     limits: ReadLimits,
     selection: &Selection,
-    to_version: Option<&str>,
+    attach: &Attach<'_>,
 ) -> Report {
     let started = Instant::now();
     let mut targets = Vec::new();
@@ -43,7 +52,7 @@ pub fn audit(
             Err(err) => targets.push(failed(path, &err)),
         }
     }
-    targets.extend(audit_all(&dirs, limits, selection, to_version));
+    targets.extend(audit_all(&dirs, limits, selection, attach));
     let stats = Stats::new(
         std::collections::BTreeMap::new(),
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -57,11 +66,15 @@ fn audit_one(
     dir: &Path,
     limits: ReadLimits,
     selection: &Selection,
-    to_version: Option<&str>,
+    attach: &Attach<'_>,
 ) -> TargetReport {
     let run = || match bundle::read_bundle_with(dir, &limits) {
         Ok(mut snapshot) => {
-            snapshot.to_version = to_version.map(str::to_owned);
+            snapshot.to_version = attach.to_version.map(str::to_owned);
+            snapshot.plan = attach
+                .plan
+                .filter(|p| p.config.metadata.name == snapshot.cluster.name)
+                .cloned();
             if let Err(usage) = snapshot.check_upgrade_step() {
                 return crate::output::usage_failed(
                     snapshot.cluster.name.clone(),
@@ -112,7 +125,7 @@ fn audit_all(
     dirs: &[PathBuf],
     limits: ReadLimits,
     selection: &Selection,
-    to_version: Option<&str>,
+    attach: &Attach<'_>,
 ) -> Vec<TargetReport> {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -120,7 +133,7 @@ fn audit_all(
     if workers <= 1 {
         return dirs
             .iter()
-            .map(|d| audit_one(d, limits, selection, to_version))
+            .map(|d| audit_one(d, limits, selection, attach))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -132,7 +145,7 @@ fn audit_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(dir) = dirs.get(i) else { break };
-                        mine.push((i, audit_one(dir, limits, selection, to_version)));
+                        mine.push((i, audit_one(dir, limits, selection, attach)));
                     }
                     mine
                 })

@@ -1926,3 +1926,237 @@ fn the_upgrade_gate_closes_on_every_blocker_fixture_and_opens_on_the_clean_ones(
         .code(2)
         .stderr(predicates::str::contains("MAJOR.MINOR"));
 }
+
+/// `audit -f cluster.yaml --for create-nodegroup --from BUNDLE`, with optional extra flags.
+fn plan(scenario: &str, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-o", "json", "-f"])
+        .arg(file)
+        .args(extra)
+        .arg("--from")
+        .arg(fixture(scenario))
+        .output()
+        .unwrap()
+}
+
+fn plan_codes(out: &std::process::Output) -> Vec<(String, Vec<String>)> {
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"].as_str().unwrap().starts_with("EKD9"))
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_owned(),
+                f["breaks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| b.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_clusterconfig_plan_answers_whether_create_nodegroup_will_work() {
+    // Each plan fixture: its verdict, and the plan's findings come first.
+    for (scenario, code, exit) in [
+        ("plan-nodegroup-subnets-unusable", Some("EKD901"), 1),
+        ("plan-nodegroup-name-taken", Some("EKD902"), 1),
+        ("plan-config-disagrees", Some("EKD903"), 0),
+        ("clean", None, 0),
+    ] {
+        let file = fixture(scenario).join("cluster.yaml");
+        let out = plan(scenario, &file, &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(exit),
+            "{scenario}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let codes = plan_codes(&out);
+        match code {
+            Some(code) => assert!(
+                codes.iter().any(|(c, _)| c == code),
+                "{scenario}: {codes:?}"
+            ),
+            None => assert!(codes.is_empty(), "{scenario}: {codes:?}"),
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if let Some(first) = report["targets"][0]["findings"].as_array().unwrap().first()
+            && code.is_some()
+        {
+            assert!(
+                first["code"].as_str().unwrap().starts_with("EKD9"),
+                "{scenario}"
+            );
+        }
+    }
+
+    // The seed case from the file: ng-5 asks for us-west-2a, whose private output subnets are
+    // all gone. eksctl checks it before --include/--exclude, so excluding it does not help.
+    let file = fixture("plan-nodegroup-subnets-unusable").join("cluster.yaml");
+    let out = plan(
+        "plan-nodegroup-subnets-unusable",
+        &file,
+        &["--exclude", "ng-5"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msg = report["targets"][0]["findings"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        msg.contains("ng-5") && msg.contains("before --include/--exclude"),
+        "{msg}"
+    );
+    // The generic deleted-output findings stay in the report, but the plan decides the gate.
+    let seed: Vec<&serde_json::Value> = report["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "EKD202")
+        .collect();
+    assert_eq!(seed.len(), 2);
+    assert!(seed.iter().all(|f| f["breaks"] == serde_json::json!([])));
+
+    // The same file with only the nodegroup on explicit live subnets: current eksctl works;
+    // eksctl 0.176.0 still fails loading the VPC.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let only_live = &text[..text.find("  - name: ng-5").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let live_file = dir.path().join("cluster.yaml");
+    std::fs::write(&live_file, only_live).unwrap();
+    let out = plan("plan-nodegroup-subnets-unusable", &live_file, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = plan(
+        "plan-nodegroup-subnets-unusable",
+        &live_file,
+        &["--eksctl-version", "0.176.0"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        plan_codes(&out),
+        [("EKD901".to_owned(), vec!["create-nodegroup".to_owned()])]
+    );
+
+    // The failed stack's nodegroup, left out by --include, no longer blocks.
+    let file = fixture("plan-nodegroup-name-taken").join("cluster.yaml");
+    let out = plan("plan-nodegroup-name-taken", &file, &["--include", "ng-5"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_clusterconfig_is_untrusted_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let head = "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\n";
+    // A misspelt field is named in a warning; the plan still runs.
+    let typo = write(
+        "typo.yaml",
+        &format!("{head}managedNodeGroups:\n  - name: ng-9\n    desiredCapacty: 3\n"),
+    );
+    let out = plan("clean", &typo, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("field managedNodeGroups[0].desiredCapacty is not one eksdrift knows")
+    );
+    // A wrong type in a field eksdrift reads: file:line:column, exit 2.
+    let wrong = write(
+        "wrong.yaml",
+        &format!("{head}managedNodeGroups:\n  - name: ng-9\n    desiredCapacity: lots\n"),
+    );
+    let out = plan("clean", &wrong, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wrong.yaml:8:"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // An alias bomb and deep nesting: bounded time, exit 2.
+    let mut bomb = vec![String::from("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]\n")];
+    for i in 0..10 {
+        let prev = if i == 0 {
+            "a".to_owned()
+        } else {
+            format!("l{}", i - 1)
+        };
+        let refs = vec![format!("*{prev}"); 9].join(", ");
+        bomb.push(format!("l{i}: &l{i} [{refs}]\n"));
+    }
+    let bomb = write("bomb.yaml", &bomb.concat());
+    let deep = write(
+        "deep.yaml",
+        &format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
+    );
+    for file in [&bomb, &deep] {
+        let started = std::time::Instant::now();
+        let out = plan("clean", file, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}", file.display());
+        assert!(started.elapsed().as_secs() < 20);
+        assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+    }
+    // A 300 MB file is refused by its size, not read.
+    let big = dir.path().join("big.yaml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(300 * 1024 * 1024)
+        .unwrap();
+    let out = plan("clean", &big, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MiB is not read"));
+    // A name with a newline and escape sequences never reaches the terminal raw.
+    let esc = write(
+        "esc.yaml",
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\nmanagedNodeGroups:\n  - name: \"ng\\n\\u001b[2J\\u001b]8;;http://x\\u0007evil\"\n    \"\\u001b[31mtypo\": 1\n",
+    );
+    let out = eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-f"])
+        .arg(&esc)
+        .arg("--from")
+        .arg(fixture("clean"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.contains(&0x1b) && !stream.contains(&0x07),
+            "{}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    // The plan is for the file's cluster: a contradicting -c is a usage error, before any
+    // AWS call; -f needs --for; stdin works.
+    let file = fixture("clean").join("cluster.yaml");
+    eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-c", "staging", "-f"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("contradicts metadata.name prod"));
+    eksdrift()
+        .args(["audit", "-f"])
+        .arg(&file)
+        .arg("--from")
+        .arg(fixture("clean"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--for"));
+    eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-f", "-", "--from"])
+        .arg(fixture("clean"))
+        .write_stdin(std::fs::read(&file).unwrap())
+        .assert()
+        .code(0);
+}

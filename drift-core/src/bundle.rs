@@ -1128,6 +1128,7 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         addon_versions: addon_versions.filter(|_| ok(Input::DescribeAddonVersions)),
         observed_at,
         to_version: None,
+        plan: None,
         failures,
         skipped: std::collections::BTreeSet::new(),
     })

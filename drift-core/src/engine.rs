@@ -23,6 +23,10 @@ pub fn audit_with(snapshot: &Snapshot, selection: &Selection) -> TargetReport {
     let mut partial = false;
     let leftover = snapshot.cluster_missing();
     for rule in selection.rules() {
+        // A plan's rules run only on a snapshot that carries a plan.
+        if rule.is_plan() && snapshot.plan.is_none() {
+            continue;
+        }
         if leftover && !rule.leftover_stacks {
             coverage.not_checked.push(NotChecked {
                 rule: rule.slug.to_owned(),
@@ -49,7 +53,10 @@ pub fn audit_with(snapshot: &Snapshot, selection: &Selection) -> TargetReport {
             }),
         }
     }
+    supersede_for_plan(snapshot, &mut findings);
     sort_findings(&mut findings);
+    // The plan's findings first: they answer the question asked.
+    findings.sort_by_key(|f| !f.code.starts_with("EKD9"));
     TargetReport {
         cluster: snapshot.cluster.name.clone(),
         account: None,
@@ -69,5 +76,26 @@ pub fn audit_with(snapshot: &Snapshot, selection: &Selection) -> TargetReport {
         coverage,
         inputs: snapshot.input_results(),
         findings,
+    }
+}
+
+/// The generic findings a plan re-judges for the file's own nodegroups: under a
+/// `create-nodegroup` plan, a deleted output subnet breaks the command only where the plan's
+/// nodegroups land on it, which EKD901 decides; the generic finding stays, without the gate.
+const SUPERSEDED_BY_PLAN: [&str; 2] = ["EKD202", "EKD203"];
+
+fn supersede_for_plan(snapshot: &Snapshot, findings: &mut [crate::report::Finding]) {
+    use crate::report::Operation;
+    let Some(plan) = &snapshot.plan else {
+        return;
+    };
+    if plan.operation != Operation::CreateNodegroup {
+        return;
+    }
+    for f in findings
+        .iter_mut()
+        .filter(|f| SUPERSEDED_BY_PLAN.contains(&f.code.as_str()))
+    {
+        f.breaks.retain(|o| *o != Operation::CreateNodegroup);
     }
 }

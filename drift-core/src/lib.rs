@@ -30,6 +30,7 @@
 pub mod bundle;
 #[cfg(feature = "aws")]
 pub mod collect;
+pub mod config;
 pub mod discovery;
 pub mod engine;
 pub mod input;

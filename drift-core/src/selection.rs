@@ -21,7 +21,7 @@ enum Selector {
 }
 
 /// The rule families, by the digit of their codes (`EKDnxx`), and their names.
-pub const FAMILIES: [(char, &str); 9] = [
+pub const FAMILIES: [(char, &str); 10] = [
     ('0', "tool"),
     ('1', "stack"),
     ('2', "subnets"),
@@ -31,6 +31,7 @@ pub const FAMILIES: [(char, &str); 9] = [
     ('6', "identity"),
     ('7', "lifecycle"),
     ('8', "upgrade"),
+    ('9', "plan"),
 ];
 
 /// A `--select` / `--ignore` entry that names no rule.

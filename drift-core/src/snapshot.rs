@@ -155,6 +155,10 @@ pub struct Snapshot {
     /// date. `None` (a snapshot a program built without saying) leaves those rules unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<String>,
+    /// A planned eksctl change read from the user's ClusterConfig (`audit -f FILE --for
+    /// OPERATION`): the `EKD9xx` rules check it. Not part of a bundle.
+    #[serde(skip)]
+    pub plan: Option<Plan>,
     /// The Kubernetes version a planned upgrade goes to (`--to-version`); `None`: the next
     /// minor EKS offers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1265,6 +1269,42 @@ pub struct FargateProfile {
     #[serde(default, deserialize_with = "null_as_default")]
     /// `subnets`, as the AWS CLI prints it.
     pub subnets: Vec<String>,
+}
+
+/// A planned eksctl change: the ClusterConfig, the operation, eksctl's nodegroup filter and
+/// the eksctl version that will run it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The file, as the user named it (`-` for stdin).
+    pub source: String,
+    /// The ClusterConfig.
+    pub config: crate::config::ClusterConfig,
+    /// The eksctl operation planned.
+    pub operation: crate::report::Operation,
+    /// `--include` globs (eksctl's): only these nodegroups, when given.
+    pub include: Vec<String>,
+    /// `--exclude` globs (eksctl's).
+    pub exclude: Vec<String>,
+    /// The eksctl version that will run the command (`--eksctl-version`).
+    pub eksctl_version: (u32, u32, u32),
+}
+
+/// The eksctl version whose behaviour a plan assumes when not told: the current one.
+pub const CURRENT_EKSCTL: (u32, u32, u32) = (0, 230, 0);
+
+impl Plan {
+    /// Whether eksctl's `--include`/`--exclude` keep the nodegroup `name` (globs with `*` and
+    /// `?`; an exclude wins).
+    #[must_use]
+    pub fn keeps(&self, name: &str) -> bool {
+        let matches = |globs: &[String]| {
+            globs
+                .iter()
+                .flat_map(|g| g.split(','))
+                .any(|g| crate::text::glob_match(g.trim(), name))
+        };
+        (self.include.is_empty() || matches(&self.include)) && !matches(&self.exclude)
+    }
 }
 
 /// An EKS cluster insight, as `aws eks describe-insight` prints `.insight` (the listing's

@@ -5,6 +5,7 @@ mod deletion;
 mod faults;
 mod harness;
 mod partial;
+mod plan;
 mod seed;
 mod upgrade;
 

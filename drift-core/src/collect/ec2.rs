@@ -207,6 +207,9 @@ pub(super) fn wanted_ids(snapshot: &Snapshot) -> (BTreeSet<String>, BTreeSet<Str
     for p in &snapshot.fargate_profiles {
         subnets.extend(p.subnets.iter().map(|s| s.trim().to_owned()));
     }
+    if let Some(plan) = &snapshot.plan {
+        subnets.extend(plan.config.subnet_ids());
+    }
     for v in snapshot.launch_template_versions.iter().flatten() {
         if let Some(d) = &v.launch_template_data {
             groups.extend(d.security_groups().into_iter().map(str::to_owned));

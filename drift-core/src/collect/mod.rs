@@ -105,6 +105,9 @@ pub struct GateReads {
     pub fargate: bool,
     /// The upgrade's target version (`--to-version`); `None`: the next minor EKS offers.
     pub to_version: Option<String>,
+    /// A ClusterConfig plan (`-f FILE`): attached to its cluster's snapshot, so that the
+    /// subnets it names are looked up with the others.
+    pub plan: Option<crate::snapshot::Plan>,
 }
 
 /// A role to assume with `sts:AssumeRole` (it issues credentials; it changes nothing).

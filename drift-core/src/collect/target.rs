@@ -212,6 +212,11 @@ pub(super) fn assemble(
         None => {}
     }
     snapshot.to_version.clone_from(&opts.gate.to_version);
+    snapshot.plan = opts
+        .gate
+        .plan
+        .clone()
+        .filter(|p| p.config.metadata.name == name);
     snapshot.observed_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .ok();

@@ -15,6 +15,7 @@ use crate::report::{Evidence, Finding, Operation, Remediation, Resource, Severit
 mod catalogue;
 pub(crate) mod context;
 pub(crate) mod deletion;
+pub(crate) mod planning;
 pub(crate) mod remedy;
 pub(crate) mod template;
 pub(crate) mod versions;
@@ -124,6 +125,13 @@ impl Rule {
     #[must_use]
     pub fn is_tool(&self) -> bool {
         self.code.starts_with("EKD0")
+    }
+
+    /// A rule about a planned change read from the user's ClusterConfig (`EKD9xx`): it runs
+    /// only on a snapshot that carries a plan, and is neither checked nor listed otherwise.
+    #[must_use]
+    pub fn is_plan(&self) -> bool {
+        self.code.starts_with("EKD9")
     }
 
     /// Markdown: what it checks, why it matters, how to fix.

@@ -1,0 +1,63 @@
+//! What the plan rules (`EKD9xx`) share: the plan, eksctl's version, and the subnets eksctl
+//! loads from the cluster stack.
+
+use crate::rules::{Context, Skip};
+use crate::snapshot::{Plan, Stack, is_resource_id, outputs};
+
+/// The eksctl release that skips deleted output subnets when it loads the VPC (#7714).
+pub(crate) const SKIPS_DELETED_SUBNETS: (u32, u32, u32) = (0, 177, 0);
+
+/// `0.177.0`.
+pub(crate) fn version(v: (u32, u32, u32)) -> String {
+    format!("{}.{}.{}", v.0, v.1, v.2)
+}
+
+/// The plan, when it plans `op`.
+pub(crate) fn plan_for<'a>(
+    ctx: &Context<'a>,
+    ops: &[crate::report::Operation],
+) -> Option<&'a Plan> {
+    ctx.snapshot
+        .plan
+        .as_ref()
+        .filter(|p| ops.contains(&p.operation))
+}
+
+/// The cluster stack's output subnets of one kind (`SubnetsPrivate`, or `SubnetsPublic` and
+/// the oldest stacks' `Subnets`), with the output they come from.
+pub(crate) fn output_subnets(stack: &Stack, private: bool) -> (&'static str, Vec<&str>) {
+    let key = if private {
+        outputs::SUBNETS_PRIVATE
+    } else if stack.output(outputs::SUBNETS_PUBLIC).is_some() {
+        outputs::SUBNETS_PUBLIC
+    } else {
+        outputs::SUBNETS_LEGACY
+    };
+    let ids = stack
+        .output_list(key)
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    (key, ids)
+}
+
+/// Whether an ID names a subnet that was looked up and not found.
+pub(crate) fn deleted(ctx: &Context<'_>, id: &str) -> bool {
+    is_resource_id(id, "subnet") && !ctx.subnets.contains_key(id)
+}
+
+/// The cluster stack, or why a plan cannot be judged against it.
+pub(crate) fn stack<'a>(ctx: &Context<'a>) -> Result<&'a Stack, Skip> {
+    ctx.stack().map_err(|Skip(why)| {
+        Skip(format!(
+            "{why}: eksctl then loads the VPC from the ClusterConfig, which eksdrift does not plan"
+        ))
+    })
+}
+
+/// `private` or `public`.
+pub(crate) fn kind(private: bool) -> &'static str {
+    if private { "private" } else { "public" }
+}
