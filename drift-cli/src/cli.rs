@@ -244,7 +244,7 @@ pub struct AuditArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["clusters", "all_clusters"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["clusters", "all_clusters", "config_file"])))]
 pub struct CaptureArgs {
     #[command(flatten)]
     pub live: LiveArgs,
@@ -252,6 +252,12 @@ pub struct CaptureArgs {
     /// Folder to write bundles into, as DIR/<region>/<cluster>/
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Also read what a plan of this eksctl ClusterConfig needs (the subnets, groups, key
+    /// pairs, AMIs and instance type offerings it names), so that `audit -f FILE --from`
+    /// judges it; the cluster and region default to the file's
+    #[arg(short = 'f', long = "config-file", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -287,7 +287,11 @@ fn write_bundle_atomically(
 /// A cluster whose name is not a safe folder name gets a changed, unique one (said on stderr;
 /// `capture.json` keeps the real name). One bundle that cannot be read or written never stops
 /// the others. Exit code: 0 when every target was written, 2 otherwise.
-pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
+pub fn capture(
+    args: &LiveArgs,
+    out: &Path,
+    plan: Option<drift_core::snapshot::Plan>,
+) -> Result<u8> {
     let sources = sources(args);
     let [source] = sources.as_slice() else {
         anyhow::bail!(
@@ -302,7 +306,7 @@ pub fn capture(args: &LiveArgs, out: &Path) -> Result<u8> {
         upgrade: true,
         fargate: true,
         to_version: None,
-        plan: None,
+        plan,
     };
     let collection = run_collector(args, &gate, source, &everything)?;
     let captured_at = crate::output::now_rfc3339();

@@ -149,7 +149,7 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         )
     })?;
     let plan = match &args.config_file {
-        Some(path) => Some(read_plan(args, path)?),
+        Some(path) => Some(read_plan(&PlanArgs::of_audit(args), path)?),
         None => None,
     };
     let mut report = if args.from.is_empty() {
@@ -286,7 +286,28 @@ fn format_name(f: Format) -> &'static str {
 const MAX_PLAN_BYTES: u64 = drift_core::config::MAX_CONFIG_BYTES as u64;
 
 /// Reads and parses `-f FILE` (`-`: stdin), bounded; names the fields eksdrift does not know.
-fn read_plan(args: &AuditArgs, path: &std::path::Path) -> Result<drift_core::snapshot::Plan> {
+/// What a plan is asked for on the command line, beside its file.
+struct PlanArgs<'a> {
+    live: &'a cli::LiveArgs,
+    operation: Option<Operation>,
+    include: &'a [String],
+    exclude: &'a [String],
+    eksctl_version: Option<(u32, u32, u32)>,
+}
+
+impl<'a> PlanArgs<'a> {
+    fn of_audit(args: &'a AuditArgs) -> Self {
+        PlanArgs {
+            live: &args.live,
+            operation: args.for_operation,
+            include: &args.include,
+            exclude: &args.exclude,
+            eksctl_version: args.eksctl_version,
+        }
+    }
+}
+
+fn read_plan(args: &PlanArgs<'_>, path: &std::path::Path) -> Result<drift_core::snapshot::Plan> {
     use std::io::Read as _;
     let source = if path.as_os_str() == "-" {
         "-".to_owned()
@@ -348,10 +369,10 @@ fn read_plan(args: &AuditArgs, path: &std::path::Path) -> Result<drift_core::sna
         source,
         config: parsed.config,
         operation: args
-            .for_operation
+            .operation
             .ok_or_else(|| anyhow::anyhow!("-f needs --for OPERATION"))?,
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
+        include: args.include.to_vec(),
+        exclude: args.exclude.to_vec(),
         eksctl_version: args
             .eksctl_version
             .unwrap_or(drift_core::snapshot::CURRENT_EKSCTL),
@@ -543,5 +564,31 @@ fn live_audit(
 
 #[cfg(feature = "aws")]
 fn live_capture(args: &cli::CaptureArgs) -> Result<u8> {
-    live::capture(&args.live, &args.out)
+    // With -f FILE, the bundle also holds what a plan of that file reads.
+    let plan = match &args.config_file {
+        Some(path) => Some(read_plan(
+            &PlanArgs {
+                live: &args.live,
+                operation: Some(Operation::CreateNodegroup),
+                include: &[],
+                exclude: &[],
+                eksctl_version: None,
+            },
+            path,
+        )?),
+        None => None,
+    };
+    let mut live_args = args.live.clone();
+    if let Some(plan) = &plan
+        && live_args.clusters.is_empty()
+        && !live_args.all_clusters
+    {
+        live_args.clusters = vec![plan.config.metadata.name.clone()];
+        if live_args.regions.is_empty() {
+            live_args
+                .regions
+                .extend(plan.config.metadata.region.clone());
+        }
+    }
+    live::capture(&live_args, &args.out, plan)
 }

@@ -14,9 +14,10 @@ use crate::input::{Input, InputFailure};
 use crate::report::ErrorKind;
 use crate::snapshot::{
     AccessEntry, Addon, AddonInfo, AttachedPolicy, AutoScalingGroup, ClassicLoadBalancer, Cluster,
-    ClusterVersion, FargateProfile, Insight, Instance, InstanceProfile, LaunchTemplate,
-    LaunchTemplateVersion, LoadBalancer, NetworkInterface, Nodegroup, PodIdentityAssociation, Role,
-    RoleAttachmentMap, SecurityGroup, Snapshot, Stack, StackResource, Subnet, Tag,
+    ClusterVersion, FargateProfile, Image, Insight, Instance, InstanceProfile,
+    InstanceTypeOffering, KeyPair, LaunchTemplate, LaunchTemplateVersion, LoadBalancer,
+    NetworkInterface, Nodegroup, PodIdentityAssociation, Role, RoleAttachmentMap, SecurityGroup,
+    Snapshot, Stack, StackResource, Subnet, Tag,
 };
 
 /// `describe-stacks.json`.
@@ -127,6 +128,16 @@ pub const DESCRIBE_CLUSTER_VERSIONS: &str = "describe-cluster-versions.json";
 /// cluster's addons, merged per version: `describe-addon-versions/<version>.json` →
 /// `{"addons": […]}`.
 pub const DESCRIBE_ADDON_VERSIONS: &str = "describe-addon-versions";
+
+/// `aws ec2 describe-key-pairs --filters Name=key-name,Values=<names>` for the key pairs a plan
+/// names → `{"KeyPairs": […]}`.
+pub const DESCRIBE_KEY_PAIRS: &str = "describe-key-pairs.json";
+/// `aws ec2 describe-images --include-deprecated --filters Name=image-id,Values=<amis>` →
+/// `{"Images": […]}`.
+pub const DESCRIBE_IMAGES: &str = "describe-images.json";
+/// `aws ec2 describe-instance-type-offerings --location-type availability-zone --filters
+/// Name=instance-type,Values=<types>` → `{"InstanceTypeOfferings": […]}`.
+pub const DESCRIBE_INSTANCE_TYPE_OFFERINGS: &str = "describe-instance-type-offerings.json";
 
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
@@ -272,6 +283,27 @@ struct FargateProfilesFile {
 #[serde(rename_all = "camelCase")]
 struct FargateProfileFile {
     fargate_profile: FargateProfile,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyPairsFile {
+    #[serde(default)]
+    key_pairs: Vec<KeyPair>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ImagesFile {
+    #[serde(default)]
+    images: Vec<Image>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OfferingsFile {
+    #[serde(default)]
+    instance_type_offerings: Vec<InstanceTypeOffering>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -600,7 +632,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 27] = [
+const TOP_LEVEL: [&str; 30] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -628,6 +660,9 @@ const TOP_LEVEL: [&str; 27] = [
     LIST_FARGATE_PROFILES,
     LIST_INSIGHTS,
     DESCRIBE_CLUSTER_VERSIONS,
+    DESCRIBE_KEY_PAIRS,
+    DESCRIBE_IMAGES,
+    DESCRIBE_INSTANCE_TYPE_OFFERINGS,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
@@ -1027,6 +1062,12 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         .next()
         .is_some()
         .then(|| addon_versions.into_iter().collect::<BTreeMap<_, _>>());
+    let key_pairs: Option<KeyPairsFile> = opt.file(Input::DescribeKeyPairs, DESCRIBE_KEY_PAIRS);
+    let images: Option<ImagesFile> = opt.file(Input::DescribeImages, DESCRIBE_IMAGES);
+    let offerings: Option<OfferingsFile> = opt.file(
+        Input::DescribeInstanceTypeOfferings,
+        DESCRIBE_INSTANCE_TYPE_OFFERINGS,
+    );
     let network = read_network(&mut opt);
     let role_attachments = read_role_attachments(&mut opt);
     let role_stack_templates = role_attachments
@@ -1127,6 +1168,15 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
             .filter(|_| ok(Input::DescribeClusterVersions)),
         addon_versions: addon_versions.filter(|_| ok(Input::DescribeAddonVersions)),
         observed_at,
+        key_pairs: key_pairs
+            .map(|k| k.key_pairs)
+            .filter(|_| ok(Input::DescribeKeyPairs)),
+        images: images
+            .map(|i| i.images)
+            .filter(|_| ok(Input::DescribeImages)),
+        instance_type_offerings: offerings
+            .map(|o| o.instance_type_offerings)
+            .filter(|_| ok(Input::DescribeInstanceTypeOfferings)),
         to_version: None,
         plan: None,
         failures,
@@ -1628,6 +1678,33 @@ pub fn write_bundle(
     write_items(dir, DESCRIBE_INSIGHT, &snapshot.insight_details, |i| {
         (i.id.clone(), InsightFile { insight: i.clone() })
     })?;
+    if let Some(key_pairs) = &snapshot.key_pairs {
+        write_json(
+            dir,
+            DESCRIBE_KEY_PAIRS,
+            &KeyPairsFile {
+                key_pairs: key_pairs.clone(),
+            },
+        )?;
+    }
+    if let Some(images) = &snapshot.images {
+        write_json(
+            dir,
+            DESCRIBE_IMAGES,
+            &ImagesFile {
+                images: images.clone(),
+            },
+        )?;
+    }
+    if let Some(offerings) = &snapshot.instance_type_offerings {
+        write_json(
+            dir,
+            DESCRIBE_INSTANCE_TYPE_OFFERINGS,
+            &OfferingsFile {
+                instance_type_offerings: offerings.clone(),
+            },
+        )?;
+    }
     if let Some(versions) = &snapshot.cluster_versions {
         write_json(
             dir,

@@ -143,6 +143,9 @@ pub struct NodeGroup {
     /// `desiredCapacity`.
     #[serde(default)]
     pub desired_capacity: Option<u32>,
+    /// `minSize`.
+    #[serde(default)]
+    pub min_size: Option<u32>,
     /// `maxSize`.
     #[serde(default)]
     pub max_size: Option<u32>,
@@ -152,6 +155,82 @@ pub struct NodeGroup {
     /// `outpostARN`.
     #[serde(default, rename = "outpostARN")]
     pub outpost_arn: Option<String>,
+    /// `ami`: an AMI ID, or one of eksctl's keywords (`auto`, `auto-ssm`, `static`).
+    #[serde(default)]
+    pub ami: Option<String>,
+    /// `ssh`.
+    #[serde(default)]
+    pub ssh: Option<Ssh>,
+    /// `securityGroups`.
+    #[serde(default)]
+    pub security_groups: Option<NodeGroupSecurityGroups>,
+    /// `iam`.
+    #[serde(default)]
+    pub iam: Option<NodeGroupIam>,
+    /// `instanceSelector`: eksctl picks the instance types itself.
+    #[serde(default)]
+    pub instance_selector: Option<serde::de::IgnoredAny>,
+}
+
+/// A nodegroup's `ssh`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ssh {
+    /// `allow`.
+    #[serde(default)]
+    pub allow: Option<bool>,
+    /// `publicKeyName`: an EC2 key pair.
+    #[serde(default)]
+    pub public_key_name: Option<String>,
+}
+
+/// A nodegroup's `securityGroups`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct NodeGroupSecurityGroups {
+    /// `attachIDs`.
+    #[serde(default, rename = "attachIDs")]
+    pub attach_ids: Vec<String>,
+}
+
+/// A nodegroup's `iam`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct NodeGroupIam {
+    /// `instanceRoleARN`.
+    #[serde(default, rename = "instanceRoleARN")]
+    pub instance_role_arn: Option<String>,
+}
+
+impl NodeGroup {
+    /// The instance types the nodegroup names (`instanceType`, `instanceTypes`).
+    #[must_use]
+    pub fn types(&self) -> Vec<&str> {
+        self.instance_type
+            .iter()
+            .chain(&self.instance_types)
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty() && *t != "mixed")
+            .collect()
+    }
+
+    /// The AMI ID it names, if `ami` is one (not eksctl's `auto`, `auto-ssm`, `static`).
+    #[must_use]
+    pub fn ami_id(&self) -> Option<&str> {
+        self.ami
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| a.starts_with("ami-"))
+    }
+
+    /// The key pair it names (`ssh.publicKeyName`, written to the launch template even with
+    /// `ssh.allow: false`).
+    #[must_use]
+    pub fn key_name(&self) -> Option<&str> {
+        self.ssh
+            .as_ref()
+            .and_then(|s| s.public_key_name.as_deref())
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
 }
 
 /// Which list a nodegroup came from.
@@ -179,6 +258,16 @@ impl ClusterConfig {
         }
         ids.retain(|id| crate::snapshot::is_resource_id(id, "subnet"));
         ids
+    }
+
+    /// Every security group ID the nodegroups attach (`securityGroups.attachIDs`).
+    #[must_use]
+    pub fn attached_group_ids(&self) -> std::collections::BTreeSet<String> {
+        self.node_pools()
+            .flat_map(|(_, ng)| ng.security_groups.iter().flat_map(|g| &g.attach_ids))
+            .map(|g| g.trim().to_owned())
+            .filter(|g| crate::snapshot::is_resource_id(g, "sg"))
+            .collect()
     }
 
     /// Every nodegroup of the file, self-managed first, as eksctl's `ToNodePools` lists them.

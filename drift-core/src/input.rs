@@ -90,11 +90,20 @@ pub enum Input {
     /// (`describe-addon-versions/<version>.json`); read only with `--for upgrade-cluster` and by
     /// `capture`.
     DescribeAddonVersions,
+    /// The key pairs a ClusterConfig plan's nodegroups name (`describe-key-pairs.json`); read
+    /// only with `-f FILE`.
+    DescribeKeyPairs,
+    /// The AMIs a ClusterConfig plan's nodegroups name (`describe-images.json`); read only with
+    /// `-f FILE`.
+    DescribeImages,
+    /// Where a ClusterConfig plan's instance types are offered, by AZ
+    /// (`describe-instance-type-offerings.json`); read only with `-f FILE`.
+    DescribeInstanceTypeOfferings,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 27] = [
+    pub const ALL: [Input; 30] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -122,6 +131,9 @@ impl Input {
         Input::ListInsights,
         Input::DescribeClusterVersions,
         Input::DescribeAddonVersions,
+        Input::DescribeKeyPairs,
+        Input::DescribeImages,
+        Input::DescribeInstanceTypeOfferings,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -155,6 +167,9 @@ impl Input {
             Input::ListInsights => "list-insights",
             Input::DescribeClusterVersions => "describe-cluster-versions",
             Input::DescribeAddonVersions => "describe-addon-versions",
+            Input::DescribeKeyPairs => "describe-key-pairs",
+            Input::DescribeImages => "describe-images",
+            Input::DescribeInstanceTypeOfferings => "describe-instance-type-offerings",
         }
     }
 
@@ -202,6 +217,9 @@ impl Input {
             Input::ListInsights => &["eks:ListInsights", "eks:DescribeInsight"],
             Input::DescribeClusterVersions => &["eks:DescribeClusterVersions"],
             Input::DescribeAddonVersions => &["eks:DescribeAddonVersions"],
+            Input::DescribeKeyPairs => &["ec2:DescribeKeyPairs"],
+            Input::DescribeImages => &["ec2:DescribeImages"],
+            Input::DescribeInstanceTypeOfferings => &["ec2:DescribeInstanceTypeOfferings"],
         }
     }
 

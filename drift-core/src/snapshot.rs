@@ -155,6 +155,16 @@ pub struct Snapshot {
     /// date. `None` (a snapshot a program built without saying) leaves those rules unchecked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<String>,
+    /// The key pairs a plan's nodegroups name that exist (`DescribeKeyPairs`), or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_pairs: Option<Vec<KeyPair>>,
+    /// The AMIs a plan's nodegroups name that exist (`DescribeImages`), or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<Image>>,
+    /// Where a plan's instance types are offered (`DescribeInstanceTypeOfferings`, by
+    /// availability zone), or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_type_offerings: Option<Vec<InstanceTypeOffering>>,
     /// A planned eksctl change read from the user's ClusterConfig (`audit -f FILE --for
     /// OPERATION`): the `EKD9xx` rules check it. Not part of a bundle.
     #[serde(skip)]
@@ -359,6 +369,9 @@ impl Snapshot {
             Input::ListInsights => self.insights.is_some(),
             Input::DescribeClusterVersions => self.cluster_versions.is_some(),
             Input::DescribeAddonVersions => self.addon_versions.is_some(),
+            Input::DescribeKeyPairs => self.key_pairs.is_some(),
+            Input::DescribeImages => self.images.is_some(),
+            Input::DescribeInstanceTypeOfferings => self.instance_type_offerings.is_some(),
             Input::ListRoleAttachments => {
                 self.role_attachments.is_some() && self.role_stack_templates.is_some()
             }
@@ -1269,6 +1282,48 @@ pub struct FargateProfile {
     #[serde(default, deserialize_with = "null_as_default")]
     /// `subnets`, as the AWS CLI prints it.
     pub subnets: Vec<String>,
+}
+
+/// An EC2 key pair, as `aws ec2 describe-key-pairs` prints each of `KeyPairs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyPair {
+    /// `KeyName`, as the AWS CLI prints it.
+    pub key_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `KeyPairId`, as the AWS CLI prints it.
+    pub key_pair_id: Option<String>,
+}
+
+/// An AMI, as `aws ec2 describe-images` prints each of `Images`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Image {
+    /// `ImageId`, as the AWS CLI prints it.
+    pub image_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `State` (`available`, `deregistered`, …).
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Name`, as the AWS CLI prints it.
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `DeprecationTime`, as the AWS CLI prints it.
+    pub deprecation_time: Option<String>,
+}
+
+/// Where an instance type is offered, as `aws ec2 describe-instance-type-offerings
+/// --location-type availability-zone` prints each of `InstanceTypeOfferings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InstanceTypeOffering {
+    /// `InstanceType`, as the AWS CLI prints it.
+    pub instance_type: String,
+    #[serde(default)]
+    /// `LocationType`, as the AWS CLI prints it.
+    pub location_type: String,
+    /// `Location` (the AZ name).
+    pub location: String,
 }
 
 /// A planned eksctl change: the ClusterConfig, the operation, eksctl's nodegroup filter and

@@ -78,3 +78,103 @@ fn a_clusterconfig_plan_catches_the_seed_case_before_eksctl_does() {
     assert_eq!(out.status.code(), Some(1));
     assert!(ekd901(&out)[0].contains("eksctl 0.176.0 loads the cluster stack's subnets by ID"));
 }
+
+/// What the nodegroups refer to, live: one key pair exists and one does not; one instance type
+/// is offered in the AZ the file asks for and one is not. One call each, by filter.
+#[test]
+fn a_clusterconfig_plan_checks_key_pairs_and_instance_type_offerings() {
+    let (_lock, moto) = moto();
+    let c = rt().block_on(async {
+        let c = seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+        let config = moto.sdk_config("us-west-2").await;
+        aws_sdk_ec2::Client::new(&config)
+            .create_key_pair()
+            .key_name("ops-key")
+            .send()
+            .await
+            .unwrap();
+        c
+    });
+    let az = &c.private[0].1;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\nmanagedNodeGroups:\n  - name: ng-a\n    instanceType: m5.large\n    privateNetworking: true\n    availabilityZones: [{az}]\n    ssh: {{ allow: false, publicKeyName: ops-key }}\n  - name: ng-b\n    instanceType: x9.imaginary\n    privateNetworking: true\n    availabilityZones: [{az}]\n    ssh: {{ publicKeyName: gone-key }}\n"
+        ),
+    )
+    .unwrap();
+    let out = moto
+        .eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-o", "json", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let of = |code: &str| -> Vec<String> {
+        report["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let refs = of("EKD905");
+    assert_eq!(refs.len(), 1, "{report:#}");
+    assert!(refs[0].contains("gone-key"), "{refs:?}");
+    let types = of("EKD906");
+    assert_eq!(types.len(), 1, "{report:#}");
+    assert!(types[0].contains("x9.imaginary"), "{types:?}");
+    let calls = super::api_calls(&report);
+    assert_eq!(calls["ec2:DescribeKeyPairs"], 1, "{calls:?}");
+    assert_eq!(calls["ec2:DescribeInstanceTypeOfferings"], 1);
+    assert_eq!(
+        calls.get("ec2:DescribeImages"),
+        None,
+        "no AMI named, no call"
+    );
+
+    // capture -f FILE keeps what the plan reads: the plan offline finds the same.
+    let bundles = tempfile::tempdir().unwrap();
+    let captured = moto
+        .eksdrift()
+        .args(["capture", "--out"])
+        .arg(bundles.path())
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        captured.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&captured.stderr)
+    );
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-o", "json", "-f"])
+        .arg(&file)
+        .arg("--from")
+        .arg(bundles.path().join("us-west-2/prod"))
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let plan_findings = |r: &serde_json::Value| -> Vec<serde_json::Value> {
+        r["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"].as_str().unwrap().starts_with("EKD9"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(plan_findings(&json_of(&offline)), plan_findings(&report));
+}

@@ -209,6 +209,7 @@ pub(super) fn wanted_ids(snapshot: &Snapshot) -> (BTreeSet<String>, BTreeSet<Str
     }
     if let Some(plan) = &snapshot.plan {
         subnets.extend(plan.config.subnet_ids());
+        groups.extend(plan.config.attached_group_ids());
     }
     for v in snapshot.launch_template_versions.iter().flatten() {
         if let Some(d) = &v.launch_template_data {

@@ -38,6 +38,7 @@ mod iam;
 mod map;
 mod network;
 mod paginate;
+mod planned;
 mod target;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

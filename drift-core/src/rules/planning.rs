@@ -1,8 +1,9 @@
 //! What the plan rules (`EKD9xx`) share: the plan, eksctl's version, and the subnets eksctl
 //! loads from the cluster stack.
 
+use crate::config::NodeGroup;
 use crate::rules::{Context, Skip};
-use crate::snapshot::{Plan, Stack, is_resource_id, outputs};
+use crate::snapshot::{Plan, Stack, Subnet, is_resource_id, outputs};
 
 /// The eksctl release that skips deleted output subnets when it loads the VPC (#7714).
 pub(crate) const SKIPS_DELETED_SUBNETS: (u32, u32, u32) = (0, 177, 0);
@@ -60,4 +61,36 @@ pub(crate) fn stack<'a>(ctx: &Context<'a>) -> Result<&'a Stack, Skip> {
 /// `private` or `public`.
 pub(crate) fn kind(private: bool) -> &'static str {
     if private { "private" } else { "public" }
+}
+
+/// The live subnets eksctl will place a nodegroup in: its `subnets:` (IDs, or names of the
+/// file's `vpc.subnets`), else the cluster stack's output subnets of its kind, in the AZs it
+/// asks for. Deleted or unknown subnets are left out (EKD901 reports them).
+pub(crate) fn placement<'a>(
+    ctx: &Context<'a>,
+    plan: &Plan,
+    stack: &Stack,
+    ng: &NodeGroup,
+) -> Vec<&'a Subnet> {
+    let named = plan.config.vpc.as_ref().and_then(|v| v.subnets.as_ref());
+    if !ng.subnets.is_empty() {
+        return ng
+            .subnets
+            .iter()
+            .filter_map(|entry| {
+                let id = named
+                    .and_then(|n| n.private.get(entry).or_else(|| n.public.get(entry)))
+                    .and_then(|s| s.id.as_deref())
+                    .unwrap_or(entry);
+                ctx.subnets.get(id.trim()).copied()
+            })
+            .collect();
+    }
+    let (_, ids) = output_subnets(stack, ng.private_networking);
+    ids.into_iter()
+        .filter_map(|id| ctx.subnets.get(id).copied())
+        .filter(|s| {
+            ng.availability_zones.is_empty() || ng.availability_zones.contains(&s.availability_zone)
+        })
+        .collect()
 }

@@ -1,0 +1,210 @@
+//! What a ClusterConfig plan (`-f FILE`) reads beyond an audit: the key pairs and AMIs its
+//! nodegroups name, and where its instance types are offered. One call each, batched by
+//! filter; nothing when the file names none.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::types::{Filter, LocationType};
+
+use super::error::{CallError, classify};
+use super::paginate::{describe_filtered, paginate};
+use super::target::fail;
+use super::{Clients, Options};
+use crate::input::Input;
+use crate::snapshot::{Image, InstanceTypeOffering, KeyPair, Snapshot};
+
+/// Reads what the snapshot's plan names, into the snapshot; a failed read fails its input.
+pub(super) async fn read(
+    clients: &Clients,
+    opts: &Options,
+    snapshot: &mut Snapshot,
+    own_queries: &mut Vec<String>,
+) {
+    let Some(plan) = &snapshot.plan else {
+        return;
+    };
+    let wants = |i: Input| opts.inputs.contains(&i);
+    let pools: Vec<_> = plan.config.node_pools().map(|(_, n)| n).collect();
+    let keys: BTreeSet<String> = pools
+        .iter()
+        .filter_map(|n| n.key_name())
+        .map(str::to_owned)
+        .collect();
+    let amis: BTreeSet<String> = pools
+        .iter()
+        .filter_map(|n| n.ami_id())
+        .map(str::to_owned)
+        .collect();
+    let types: BTreeSet<String> = pools
+        .iter()
+        .flat_map(|n| n.types())
+        .map(str::to_owned)
+        .collect();
+    let ec2 = &clients.ec2;
+    let key_pairs = async {
+        if !wants(Input::DescribeKeyPairs) {
+            return None;
+        }
+        if keys.is_empty() {
+            return Some(Ok(Vec::new()));
+        }
+        Some(key_pairs(ec2, &keys).await)
+    };
+    let images = async {
+        if !wants(Input::DescribeImages) {
+            return None;
+        }
+        if amis.is_empty() {
+            return Some(Ok(Vec::new()));
+        }
+        Some(images(ec2, &amis).await)
+    };
+    let offerings = async {
+        if !wants(Input::DescribeInstanceTypeOfferings) {
+            return None;
+        }
+        if types.is_empty() {
+            return Some(Ok(Vec::new()));
+        }
+        Some(offerings(ec2, &types).await)
+    };
+    let (key_pairs, images, offerings) = tokio::join!(key_pairs, images, offerings);
+    match key_pairs {
+        Some(Ok(found)) => {
+            if !keys.is_empty() {
+                own_queries.push(format!(
+                    "ec2:DescribeKeyPairs key-name ({} names)",
+                    keys.len()
+                ));
+            }
+            snapshot.key_pairs = Some(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::DescribeKeyPairs, &e),
+        None => {}
+    }
+    match images {
+        Some(Ok(found)) => {
+            if !amis.is_empty() {
+                own_queries.push(format!("ec2:DescribeImages image-id ({} AMIs)", amis.len()));
+            }
+            snapshot.images = Some(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::DescribeImages, &e),
+        None => {}
+    }
+    match offerings {
+        Some(Ok(found)) => {
+            if !types.is_empty() {
+                own_queries.push(format!(
+                    "ec2:DescribeInstanceTypeOfferings availability-zone ({} types)",
+                    types.len()
+                ));
+            }
+            snapshot.instance_type_offerings = Some(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::DescribeInstanceTypeOfferings, &e),
+        None => {}
+    }
+}
+
+/// The key pairs among `names` that exist (by `key-name` filter: a missing name fails
+/// nothing). `DescribeKeyPairs` has no pages.
+async fn key_pairs(
+    ec2: &aws_sdk_ec2::Client,
+    names: &BTreeSet<String>,
+) -> Result<Vec<KeyPair>, CallError> {
+    let out = ec2
+        .describe_key_pairs()
+        .filters(
+            Filter::builder()
+                .name("key-name")
+                .set_values(Some(names.iter().cloned().collect()))
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| classify("ec2:DescribeKeyPairs", &e))?;
+    Ok(out
+        .key_pairs()
+        .iter()
+        .map(|k| KeyPair {
+            key_name: k.key_name().unwrap_or_default().to_owned(),
+            key_pair_id: k.key_pair_id().map(str::to_owned),
+        })
+        .collect())
+}
+
+/// The AMIs among `ids` that exist, deprecated ones included (they still launch).
+async fn images(
+    ec2: &aws_sdk_ec2::Client,
+    ids: &BTreeSet<String>,
+) -> Result<Vec<Image>, CallError> {
+    describe_filtered(
+        "ec2:DescribeImages",
+        "image-id",
+        ids,
+        |filter, token| async move {
+            let page = ec2
+                .describe_images()
+                .include_deprecated(true)
+                .filters(filter)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("ec2:DescribeImages", &e))?;
+            Ok((
+                page.images()
+                    .iter()
+                    .map(|i| Image {
+                        image_id: i.image_id().unwrap_or_default().to_owned(),
+                        state: i.state().map(|s| s.as_str().to_owned()),
+                        name: i.name().map(str::to_owned),
+                        deprecation_time: i.deprecation_time().map(str::to_owned),
+                    })
+                    .collect(),
+                page.next_token().map(str::to_owned),
+            ))
+        },
+    )
+    .await
+}
+
+/// Every AZ of the region that offers each of `types`.
+async fn offerings(
+    ec2: &aws_sdk_ec2::Client,
+    types: &BTreeSet<String>,
+) -> Result<Vec<InstanceTypeOffering>, CallError> {
+    let filter = Filter::builder()
+        .name("instance-type")
+        .set_values(Some(types.iter().cloned().collect()))
+        .build();
+    let filter = &filter;
+    paginate("ec2:DescribeInstanceTypeOfferings", |token| async move {
+        let page = ec2
+            .describe_instance_type_offerings()
+            .location_type(LocationType::AvailabilityZone)
+            .filters(filter.clone())
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeInstanceTypeOfferings", &e))?;
+        Ok((
+            page.instance_type_offerings()
+                .iter()
+                .map(|o| InstanceTypeOffering {
+                    instance_type: o
+                        .instance_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    location_type: o
+                        .location_type()
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                    location: o.location().unwrap_or_default().to_owned(),
+                })
+                .collect::<Vec<_>>(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
+}
