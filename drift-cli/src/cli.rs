@@ -161,8 +161,9 @@ pub struct AuditArgs {
     pub for_operation: Option<drift_core::report::Operation>,
 
     /// The Kubernetes version `--for upgrade-cluster` plans to (MAJOR.MINOR, one minor above
-    /// the cluster's; default: the next minor EKS offers). A version that skips a minor, or
-    /// goes back, is a usage error naming the next one; one EKS does not offer is EKD806
+    /// the cluster's, or one below for a rollback; default: the next minor EKS offers, or the
+    /// file's metadata.version with -f). A version that skips a minor is a usage error naming
+    /// the next one; one EKS does not offer is EKD806
     #[arg(long, value_name = "X.Y", value_parser = kubernetes_version, requires = "for_operation")]
     pub to_version: Option<String>,
 

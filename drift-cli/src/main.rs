@@ -152,15 +152,21 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         Some(path) => Some(read_plan(&PlanArgs::of_audit(args), path)?),
         None => None,
     };
+    // `eksctl upgrade cluster -f FILE` goes to the file's metadata.version.
+    let to_version = args.to_version.clone().or_else(|| {
+        plan.as_ref()
+            .filter(|p| p.operation == Operation::UpgradeCluster)
+            .and_then(|p| p.config.metadata.version.clone())
+    });
     let mut report = if args.from.is_empty() {
-        live_audit(args, &selection, plan.as_ref())?
+        live_audit(args, &selection, plan.as_ref(), to_version.clone())?
     } else {
         let report = offline::audit(
             &args.from,
             drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024),
             &selection,
             &offline::Attach {
-                to_version: args.to_version.as_deref(),
+                to_version: to_version.as_deref(),
                 plan: plan.as_ref(),
             },
         );
@@ -520,6 +526,7 @@ fn live_audit(
     _: &AuditArgs,
     _: &drift_core::selection::Selection,
     _: Option<&drift_core::snapshot::Plan>,
+    _: Option<String>,
 ) -> Result<Report> {
     anyhow::bail!("this eksdrift was built without the `aws` feature: only --from is available")
 }
@@ -534,6 +541,7 @@ fn live_audit(
     args: &AuditArgs,
     selection: &drift_core::selection::Selection,
     plan: Option<&drift_core::snapshot::Plan>,
+    to_version: Option<String>,
 ) -> Result<Report> {
     use drift_core::report::Operation;
     let gate = drift_core::collect::GateReads {
@@ -546,7 +554,7 @@ fn live_audit(
             args.for_operation,
             Some(Operation::UpgradeCluster | Operation::CreateFargateprofile)
         ),
-        to_version: args.to_version.clone(),
+        to_version,
         plan: plan.cloned(),
     };
     // A plan audits the file's cluster in the file's region.

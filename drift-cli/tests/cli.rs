@@ -1887,11 +1887,25 @@ fn the_upgrade_gate_closes_on_every_blocker_fixture_and_opens_on_the_clean_ones(
             .assert()
             .code(0);
     }
-    // A target that skips a minor, or goes back, is refused with the next minor named.
+    // A target that skips a minor up or down is refused with the next minor named; one minor
+    // down is a rollback eksctl supports, and the cluster's own version plans nothing.
+    for to in ["1.32", "1.33"] {
+        eksdrift()
+            .args([
+                "audit",
+                "--for",
+                "upgrade-cluster",
+                "--to-version",
+                to,
+                "--from",
+            ])
+            .arg(fixture("clean"))
+            .assert()
+            .code(0);
+    }
     for (to, words) in [
         ("1.35", "skips a minor"),
-        ("1.32", "goes back"),
-        ("1.33", "already runs"),
+        ("1.31", "goes back more than one minor"),
     ] {
         let out = eksdrift()
             .args([
@@ -2052,6 +2066,96 @@ fn a_clusterconfig_plan_answers_whether_create_nodegroup_will_work() {
         [("EKD901".to_owned(), vec!["create-nodegroup".to_owned()])]
     );
 
+    // `eksctl upgrade cluster -f FILE` goes to the file's metadata.version: the cluster's own
+    // version plans nothing (and says so); a file two minors ahead is refused.
+    eksdrift()
+        .args(["audit", "--for", "upgrade-cluster", "-f"])
+        .arg(fixture("clean").join("cluster.yaml"))
+        .arg("--from")
+        .arg(fixture("clean"))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("already runs 1.33"));
+    let ahead = dir.path().join("ahead.yaml");
+    std::fs::write(
+        &ahead,
+        text.replace("version: \"1.33\"", "version: \"1.35\""),
+    )
+    .unwrap();
+    eksdrift()
+        .args(["audit", "--for", "upgrade-cluster", "-f"])
+        .arg(&ahead)
+        .arg("--from")
+        .arg(fixture("plan-nodegroup-subnets-unusable"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the next is 1.34"));
+
+    // create-iamserviceaccount: a failed stack of the same name and a taken role name block it;
+    // --exclude on namespace/name (eksctl's filter) leaves them out.
+    let file = fixture("plan-iamserviceaccount-blocked").join("cluster.yaml");
+    let sa = |extra: &[&str]| {
+        eksdrift()
+            .args([
+                "audit",
+                "--for",
+                "create-iamserviceaccount",
+                "-o",
+                "json",
+                "-f",
+            ])
+            .arg(&file)
+            .args(extra)
+            .arg("--from")
+            .arg(fixture("plan-iamserviceaccount-blocked"))
+            .output()
+            .unwrap()
+    };
+    let out = sa(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let blockers: Vec<(String, Vec<String>)> = plan_codes(&out)
+        .into_iter()
+        .filter(|(_, b)| !b.is_empty())
+        .collect();
+    assert_eq!(blockers.len(), 2, "{blockers:?}");
+    assert_eq!(sa(&["--exclude", "apps/*"]).status.code(), Some(0));
+
+    // create-addon / update-addon: a pinned version EKS does not offer for the cluster and a
+    // deleted role block the creation; the installed vpc-cni is skipped; an update of addons
+    // that are not installed fails.
+    let file = fixture("plan-addon-blocked").join("cluster.yaml");
+    let addon = |op: &str| {
+        eksdrift()
+            .args(["audit", "--for", op, "-o", "json", "-f"])
+            .arg(&file)
+            .arg("--from")
+            .arg(fixture("plan-addon-blocked"))
+            .output()
+            .unwrap()
+    };
+    let out = addon("create-addon");
+    assert_eq!(out.status.code(), Some(1));
+    let blocking: Vec<String> = plan_codes(&out)
+        .into_iter()
+        .filter(|(_, b)| b.iter().any(|o| o == "create-addon"))
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(blocking, ["EKD908", "EKD908"]);
+    let out = addon("update-addon");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"]
+                .as_str()
+                .unwrap()
+                .contains("updates addon aws-efs-csi-driver, which is not installed")),
+        "{report:#}"
+    );
+
     // The failed stack's nodegroup, left out by --include, no longer blocks.
     let file = fixture("plan-nodegroup-name-taken").join("cluster.yaml");
     let out = plan("plan-nodegroup-name-taken", &file, &["--include", "ng-5"]);
@@ -2163,4 +2267,48 @@ fn a_clusterconfig_is_untrusted_input() {
         .write_stdin(std::fs::read(&file).unwrap())
         .assert()
         .code(0);
+}
+
+/// Every ClusterConfig under clusterconfigs/ (one per layout eksctl's examples exercise) parses
+/// with no field unknown to eksdrift, and plans against the clean capture: none of them is
+/// blocked there.
+#[test]
+fn every_example_clusterconfig_parses_and_plans_against_the_clean_capture() {
+    let mut files: Vec<PathBuf> = fs::read_dir(root().join("clusterconfigs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 17, "{files:?}");
+    for file in files {
+        for op in ["create-nodegroup", "create-iamserviceaccount"] {
+            let out = eksdrift()
+                .args(["audit", "--for", op, "-o", "json", "-f"])
+                .arg(&file)
+                .arg("--from")
+                .arg(fixture("clean"))
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{} --for {op}: {stderr}",
+                file.display()
+            );
+            assert!(
+                !stderr.contains("not one eksdrift knows"),
+                "{}: {stderr}",
+                file.display()
+            );
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(
+                report["targets"][0]["status"],
+                "audited",
+                "{}",
+                file.display()
+            );
+        }
+    }
 }

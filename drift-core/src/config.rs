@@ -46,6 +46,34 @@ pub struct ClusterConfig {
     /// `accessConfig`.
     #[serde(default)]
     pub access_config: Option<AccessConfig>,
+    /// `addons`: EKS addons.
+    #[serde(default)]
+    pub addons: Vec<AddonSpec>,
+}
+
+/// One of `addons`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddonSpec {
+    /// `name`.
+    #[serde(default)]
+    pub name: String,
+    /// `version`: an addon version, `latest`, or empty (EKS's default).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// `serviceAccountRoleARN`.
+    #[serde(default, rename = "serviceAccountRoleARN")]
+    pub service_account_role_arn: Option<String>,
+}
+
+impl AddonSpec {
+    /// The exact version the file pins, if any (not `latest` or `default`).
+    #[must_use]
+    pub fn pinned_version(&self) -> Option<&str> {
+        self.version.as_deref().map(str::trim).filter(|v| {
+            !v.is_empty() && !v.eq_ignore_ascii_case("latest") && !v.eq_ignore_ascii_case("default")
+        })
+    }
 }
 
 /// `metadata`.
@@ -107,6 +135,47 @@ pub struct Iam {
     /// `withOIDC`.
     #[serde(default, rename = "withOIDC")]
     pub with_oidc: Option<bool>,
+    /// `serviceAccounts`: the iamserviceaccounts (IRSA).
+    #[serde(default)]
+    pub service_accounts: Vec<ServiceAccount>,
+}
+
+/// One of `iam.serviceAccounts`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccount {
+    /// `metadata`.
+    #[serde(default)]
+    pub metadata: ServiceAccountMeta,
+    /// `roleName`: the IAM role's name, when the file fixes it.
+    #[serde(default)]
+    pub role_name: Option<String>,
+    /// `attachRoleARN`: an existing role instead of one eksctl makes.
+    #[serde(default, rename = "attachRoleARN")]
+    pub attach_role_arn: Option<String>,
+}
+
+/// `metadata` of a service account.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ServiceAccountMeta {
+    /// `name`.
+    #[serde(default)]
+    pub name: String,
+    /// `namespace` (eksctl's default: `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+impl ServiceAccount {
+    /// `namespace/name`, as eksctl names it (and its `--include`/`--exclude` match).
+    #[must_use]
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}",
+            self.metadata.namespace.as_deref().unwrap_or("default"),
+            self.metadata.name
+        )
+    }
 }
 
 /// `accessConfig`.
@@ -448,6 +517,7 @@ enum Schema {
     ServiceAccount,
     ServiceAccountMeta,
     AccessConfig,
+    Addon,
     /// Not checked below this point (labels, tags, and objects eksdrift does not read).
     Open,
 }
@@ -615,6 +685,24 @@ fn known(schema: Schema) -> &'static [&'static str] {
             "bootstrapClusterCreatorAdminPermissions",
             "accessEntries",
         ],
+        Schema::Addon => &[
+            "name",
+            "version",
+            "tags",
+            "serviceAccountRoleARN",
+            "attachPolicyARNs",
+            "attachPolicy",
+            "permissionsBoundary",
+            "wellKnownPolicies",
+            "configurationValues",
+            "resolveConflicts",
+            "podIdentityAssociations",
+            "useDefaultPodIdentityAssociations",
+            "owners",
+            "publishers",
+            "types",
+            "namespaceConfig",
+        ],
         Schema::SubnetMap | Schema::Open => &[],
     }
 }
@@ -655,6 +743,7 @@ fn child(schema: Schema, key: &str) -> Schema {
         (Schema::Root, "managedNodeGroups") => Schema::ManagedNodeGroup,
         (Schema::Root, "iam") => Schema::Iam,
         (Schema::Root, "accessConfig") => Schema::AccessConfig,
+        (Schema::Root, "addons") => Schema::Addon,
         (Schema::Vpc, "subnets") => Schema::Subnets,
         (Schema::Subnets, _) => Schema::SubnetMap,
         (Schema::SubnetMap, _) => Schema::SubnetSpec,

@@ -79,23 +79,26 @@ pub fn audit_with(snapshot: &Snapshot, selection: &Selection) -> TargetReport {
     }
 }
 
-/// The generic findings a plan re-judges for the file's own nodegroups: under a
-/// `create-nodegroup` plan, a deleted output subnet breaks the command only where the plan's
-/// nodegroups land on it, which EKD901 decides; the generic finding stays, without the gate.
-const SUPERSEDED_BY_PLAN: [&str; 2] = ["EKD202", "EKD203"];
+/// The generic findings a plan re-judges for the file's own objects: under a plan of `op`, these
+/// rules' findings stay in the report but no longer gate `op`, which the plan's rules decide
+/// (EKD901 where the file's nodegroups land; EKD907 which of the file's service accounts a
+/// failed stack blocks).
+const SUPERSEDED_BY_PLAN: [(crate::report::Operation, &str); 3] = [
+    (crate::report::Operation::CreateNodegroup, "EKD202"),
+    (crate::report::Operation::CreateNodegroup, "EKD203"),
+    (crate::report::Operation::CreateIamserviceaccount, "EKD604"),
+];
 
 fn supersede_for_plan(snapshot: &Snapshot, findings: &mut [crate::report::Finding]) {
-    use crate::report::Operation;
     let Some(plan) = &snapshot.plan else {
         return;
     };
-    if plan.operation != Operation::CreateNodegroup {
-        return;
-    }
-    for f in findings
-        .iter_mut()
-        .filter(|f| SUPERSEDED_BY_PLAN.contains(&f.code.as_str()))
-    {
-        f.breaks.retain(|o| *o != Operation::CreateNodegroup);
+    for f in findings.iter_mut() {
+        if SUPERSEDED_BY_PLAN
+            .iter()
+            .any(|(op, code)| *op == plan.operation && *code == f.code)
+        {
+            f.breaks.retain(|o| *o != plan.operation);
+        }
     }
 }

@@ -184,12 +184,14 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Whether [`Snapshot::to_version`] is one minor above the cluster's version, as EKS
-    /// upgrades: `Err` says why not and names the next minor (a usage error for the caller).
+    /// Whether [`Snapshot::to_version`] is a step eksctl takes: one minor up (an upgrade), one
+    /// minor down (a rollback, which eksctl supports since EKS allows it), or the version the
+    /// cluster runs (nothing to do). `Err` says why not and names the next (or previous) minor
+    /// (a usage error for the caller).
     ///
     /// # Errors
     ///
-    /// The target skips a minor, goes back, or is the version the cluster already runs.
+    /// The target skips a minor up or down.
     pub fn check_upgrade_step(&self) -> Result<(), String> {
         use crate::rules::versions::{minor, next_minor};
         let (Some(to), Some(current)) =
@@ -202,19 +204,15 @@ impl Snapshot {
         };
         let next = next_minor(current).unwrap_or_default();
         let cluster = crate::text::inline(&self.cluster.name);
-        if to_minor == now {
+        if to_minor.0 != now.0 || to_minor.1 > now.1 + 1 {
             return Err(format!(
-                "--to-version {to}: cluster {cluster} already runs {current}, so eksctl upgrade cluster has nothing to do (the next minor is {next})"
+                "--to-version {to} skips a minor for cluster {cluster}, which runs {current}: eksctl upgrades one minor at a time, so the next is {next}"
             ));
         }
-        if to_minor < now {
+        if to_minor.1 + 1 < now.1 {
+            let previous = format!("{}.{}", now.0, now.1 - 1);
             return Err(format!(
-                "--to-version {to} goes back from {current} (cluster {cluster}): EKS never downgrades; the next minor is {next}"
-            ));
-        }
-        if to_minor.0 != now.0 || to_minor.1 != now.1 + 1 {
-            return Err(format!(
-                "--to-version {to} skips a minor for cluster {cluster}, which runs {current}: EKS upgrades one minor at a time, so the next is {next}"
+                "--to-version {to} goes back more than one minor for cluster {cluster}, which runs {current}: eksctl rolls back one minor at a time, so the previous is {previous} (the next is {next})"
             ));
         }
         Ok(())

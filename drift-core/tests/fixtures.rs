@@ -25,6 +25,18 @@ fn fixture_dirs() -> Vec<PathBuf> {
     dirs
 }
 
+/// The operation a fixture's ClusterConfig plans, when not `create-nodegroup`.
+const PLAN_OP: &[(&str, drift_core::report::Operation)] = &[
+    (
+        "plan-iamserviceaccount-blocked",
+        drift_core::report::Operation::CreateIamserviceaccount,
+    ),
+    (
+        "plan-addon-blocked",
+        drift_core::report::Operation::CreateAddon,
+    ),
+];
+
 /// The upgrade a fixture plans (`--to-version`): a bundle does not hold it.
 const TO_VERSION: &[(&str, &str)] = &[("upgrade-target-not-offered", "1.36")];
 
@@ -39,7 +51,12 @@ fn audit_fixture(name: &str) -> TargetReport {
         snapshot.plan = Some(drift_core::snapshot::Plan {
             source: "cluster.yaml".to_owned(),
             config: parsed.config,
-            operation: drift_core::report::Operation::CreateNodegroup,
+            operation: PLAN_OP
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(drift_core::report::Operation::CreateNodegroup, |(_, op)| {
+                    *op
+                }),
             include: Vec::new(),
             exclude: Vec::new(),
             eksctl_version: drift_core::snapshot::CURRENT_EKSCTL,

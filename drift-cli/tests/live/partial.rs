@@ -332,7 +332,7 @@ fn a_subnet_selection_reads_only_what_subnet_rules_need() {
     // An unknown selector is a usage error.
     let out = moto
         .eksdrift()
-        .args(["audit", "-c", "alpha", "-r", REGION, "--select", "EKD9"])
+        .args(["audit", "-c", "alpha", "-r", REGION, "--select", "EKD99"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -234,7 +234,13 @@ pub(super) async fn details(
         }
     }
     snapshot.imports = Some(known);
-    super::planned::read(clients, opts, &mut snapshot, &mut own_queries).await;
+    Box::pin(super::planned::read(
+        clients,
+        opts,
+        &mut snapshot,
+        &mut own_queries,
+    ))
+    .await;
     (snapshot, own_queries)
 }
 

@@ -68,7 +68,45 @@ pub(super) async fn read(
         }
         Some(offerings(ec2, &types).await)
     };
-    let (key_pairs, images, offerings) = tokio::join!(key_pairs, images, offerings);
+    // An addon plan: the versions EKS offers of the file's addons for the cluster's version.
+    let addon_plan = matches!(
+        plan.operation,
+        crate::report::Operation::CreateAddon | crate::report::Operation::UpdateAddon
+    ) && wants(Input::DescribeAddonVersions);
+    let cluster_version = snapshot.cluster.version.clone();
+    let addon_names: BTreeSet<String> = plan.config.addons.iter().map(|a| a.name.clone()).collect();
+    let addon_versions = async {
+        let version = cluster_version.as_deref()?;
+        if !addon_plan {
+            return None;
+        }
+        let mut found = Vec::new();
+        for name in &addon_names {
+            match super::eks::addon_versions(&clients.eks, version, name).await {
+                Ok(infos) => found.extend(infos),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok((version.to_owned(), found)))
+    };
+    let (key_pairs, images, offerings, addon_versions) =
+        tokio::join!(key_pairs, images, offerings, addon_versions);
+    match addon_versions {
+        Some(Ok((version, found))) => {
+            own_queries.push(format!(
+                "eks:DescribeAddonVersions kubernetes-version={version} ({} addons)",
+                addon_names.len()
+            ));
+            snapshot
+                .addon_versions
+                .get_or_insert_with(Default::default)
+                .entry(version)
+                .or_default()
+                .extend(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::DescribeAddonVersions, &e),
+        None => {}
+    }
     match key_pairs {
         Some(Ok(found)) => {
             if !keys.is_empty() {

@@ -245,6 +245,7 @@ mod tests {
                 "6" => "identity",
                 "7" => "lifecycle",
                 "8" => "upgrade",
+                "9" => "plan",
                 other => panic!("{}: no family for EKD{other}xx", rule.code),
             };
             let path = format!(

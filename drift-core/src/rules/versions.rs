@@ -31,6 +31,8 @@ pub(crate) enum Target {
     To(String),
     /// No newer version is offered: the cluster is on the newest one, and eksctl does nothing.
     Newest(String),
+    /// The target is the version the cluster runs: eksctl changes nothing.
+    Same(String),
 }
 
 /// The cluster's version, or why it is unknown.
@@ -52,6 +54,9 @@ pub(crate) fn current(ctx: &Context<'_>) -> Result<String, Skip> {
 pub(crate) fn target(ctx: &Context<'_>) -> Result<Target, Skip> {
     let current = current(ctx)?;
     if let Some(to) = &ctx.snapshot.to_version {
+        if minor(to) == minor(&current) {
+            return Ok(Target::Same(current));
+        }
         return Ok(Target::To(to.clone()));
     }
     let Some(offered) = &ctx.snapshot.cluster_versions else {
@@ -73,6 +78,10 @@ pub(crate) fn target_version(ctx: &Context<'_>) -> Result<String, Skip> {
         Target::To(v) => Ok(v),
         Target::Newest(v) => Err(Skip(format!(
             "no upgrade target: the cluster is on {}, the newest version EKS offers, so eksctl upgrade cluster has nothing to do",
+            crate::text::inline(&v)
+        ))),
+        Target::Same(v) => Err(Skip(format!(
+            "no upgrade target: the cluster already runs {}, the version asked for, so eksctl upgrade cluster changes nothing",
             crate::text::inline(&v)
         ))),
     }

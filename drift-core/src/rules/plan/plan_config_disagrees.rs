@@ -19,6 +19,7 @@ crate::rules::declare_rule! {
     /// - `metadata.version` differing from the live version, `accessConfig.authenticationMode`
     ///   differing from the live one: warning (the file no longer says what runs; a plan made
     ///   from it plans from stale values).
+    /// - `iam.withOIDC: true` while the cluster has no IAM OIDC provider: warning.
     ///
     /// ## Why it matters
     ///
@@ -34,7 +35,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "the ClusterConfig disagrees with the cluster stack or the live cluster (VPC, subnets, version, authentication mode)",
     breaks: [CreateNodegroup],
-    inputs: [DescribeStacks, DescribeCluster, DescribeSubnets],
+    inputs: [DescribeStacks, DescribeCluster, DescribeSubnets, ListOpenIdConnectProviders],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
@@ -135,6 +136,36 @@ fn check(ctx: &Context<'_>) -> Checked {
             .and_then(|a| a.authentication_mode.as_deref()),
         ctx.cluster.authentication_mode(),
     );
+    // iam.withOIDC: true, but the cluster's provider is gone (or was never made).
+    if config.iam.as_ref().and_then(|i| i.with_oidc) == Some(true)
+        && let (Some(issuer), Some(providers)) =
+            (ctx.cluster.oidc_issuer(), &ctx.snapshot.oidc_providers)
+    {
+        let path = issuer.trim_start_matches("https://");
+        if !providers
+            .iter()
+            .any(|p| p.ends_with(&format!(":oidc-provider/{path}")))
+        {
+            findings.push(
+                RULE.finding(
+                    cluster.clone(),
+                    format!("{file} says iam.withOIDC: true, but the cluster has no IAM OIDC provider for {issuer}"),
+                )
+                .with_breaks(&[])
+                .with_expected(Evidence::live("ClusterConfig", json!(true)))
+                .with_actual(Evidence::live("iam:ListOpenIDConnectProviders", json!(providers)))
+                .with_impact("every IRSA role of the cluster fails to be assumed until the provider exists (see EKD601)")
+                .with_remediation(
+                    "associate the provider again",
+                    vec![crate::rules::remedy::Cmd::new("eksctl utils associate-iam-oidc-provider")
+                        .opt("--cluster", &ctx.cluster.name)
+                        .region(ctx)
+                        .word("--approve")
+                        .done()],
+                ),
+            );
+        }
+    }
     if !unknown.is_empty() {
         return Err(Skip(format!(
             "the file's vpc.subnets name subnets the bundle's describe-subnets.json does not hold ({}): whether they exist is unknown; capture with -f FILE, or audit live",

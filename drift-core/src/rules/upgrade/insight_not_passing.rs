@@ -60,7 +60,7 @@ fn check(ctx: &Context<'_>) -> Checked {
     // An ERROR insight gates when it is about the target, or says nothing of its version.
     let target = match versions::target(ctx) {
         Ok(Target::To(v)) => Some(v),
-        Ok(Target::Newest(_)) => None,
+        Ok(Target::Newest(_) | Target::Same(_)) => None,
         Err(_) => ctx
             .cluster
             .version

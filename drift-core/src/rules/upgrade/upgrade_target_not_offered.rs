@@ -16,8 +16,8 @@ crate::rules::declare_rule! {
     /// `--to-version` the target is the next minor when EKS offers it; a cluster on the newest
     /// version has no target, `--for upgrade-cluster` says so, and the version-specific rules
     /// (the gate of EKD804, and EKD807) check nothing, as `eksctl upgrade cluster` does nothing
-    /// there. A `--to-version` that skips a minor, or goes back, is refused as a usage error
-    /// before any rule runs: EKS upgrades one minor at a time.
+    /// there. A `--to-version` that skips a minor up or down is refused as a usage error before
+    /// any rule runs: eksctl upgrades, and rolls back, one minor at a time.
     ///
     /// ## Why it matters
     ///
@@ -48,7 +48,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         ));
     };
     let current = versions::current(ctx)?;
-    if versions::minor(to) <= versions::minor(&current)
+    if versions::minor(to) == versions::minor(&current)
         || offered.iter().any(|v| v.cluster_version == to)
     {
         return Ok(Vec::new());
