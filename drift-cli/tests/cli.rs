@@ -2117,7 +2117,7 @@ fn a_clusterconfig_plan_answers_whether_create_nodegroup_will_work() {
         .into_iter()
         .filter(|(_, b)| !b.is_empty())
         .collect();
-    assert_eq!(blockers.len(), 2, "{blockers:?}");
+    assert_eq!(blockers.len(), 3, "{blockers:?}");
     assert_eq!(sa(&["--exclude", "apps/*"]).status.code(), Some(0));
 
     // create-addon / update-addon: a pinned version EKS does not offer for the cluster and a
@@ -2154,6 +2154,33 @@ fn a_clusterconfig_plan_answers_whether_create_nodegroup_will_work() {
                 .unwrap()
                 .contains("updates addon aws-efs-csi-driver, which is not installed")),
         "{report:#}"
+    );
+
+    // create-fargateprofile: a profile that failed before is skipped (nothing is made) and a
+    // deleted pod execution role is refused; the ACTIVE one is skipped as intended.
+    let out = eksdrift()
+        .args([
+            "audit",
+            "--for",
+            "create-fargateprofile",
+            "-o",
+            "json",
+            "-f",
+        ])
+        .arg(fixture("plan-fargateprofile-blocked").join("cluster.yaml"))
+        .arg("--from")
+        .arg(fixture("plan-fargateprofile-blocked"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let codes = plan_codes(&out);
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|(c, b)| c == "EKD909" && !b.is_empty())
+            .count(),
+        2,
+        "{codes:?}"
     );
 
     // The failed stack's nodegroup, left out by --include, no longer blocks.

@@ -139,6 +139,10 @@ pub const DESCRIBE_IMAGES: &str = "describe-images.json";
 /// Name=instance-type,Values=<types>` → `{"InstanceTypeOfferings": […]}`.
 pub const DESCRIBE_INSTANCE_TYPE_OFFERINGS: &str = "describe-instance-type-offerings.json";
 
+/// `aws iam get-policy --policy-arn <arn>` for each customer-managed policy a plan attaches,
+/// the found ones merged → `{"Policies": [{"Arn": …}]}`.
+pub const GET_POLICY: &str = "get-policy.json";
+
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -304,6 +308,19 @@ struct ImagesFile {
 struct OfferingsFile {
     #[serde(default)]
     instance_type_offerings: Vec<InstanceTypeOffering>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PoliciesFile {
+    #[serde(default)]
+    policies: Vec<PolicyRef>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyRef {
+    arn: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -632,7 +649,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 30] = [
+const TOP_LEVEL: [&str; 31] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -663,6 +680,7 @@ const TOP_LEVEL: [&str; 30] = [
     DESCRIBE_KEY_PAIRS,
     DESCRIBE_IMAGES,
     DESCRIBE_INSTANCE_TYPE_OFFERINGS,
+    GET_POLICY,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
@@ -1068,6 +1086,7 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         Input::DescribeInstanceTypeOfferings,
         DESCRIBE_INSTANCE_TYPE_OFFERINGS,
     );
+    let policies: Option<PoliciesFile> = opt.file(Input::GetPolicies, GET_POLICY);
     let network = read_network(&mut opt);
     let role_attachments = read_role_attachments(&mut opt);
     let role_stack_templates = role_attachments
@@ -1177,6 +1196,9 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         instance_type_offerings: offerings
             .map(|o| o.instance_type_offerings)
             .filter(|_| ok(Input::DescribeInstanceTypeOfferings)),
+        policies: policies
+            .map(|p| p.policies.into_iter().map(|p| p.arn).collect())
+            .filter(|_| ok(Input::GetPolicies)),
         to_version: None,
         plan: None,
         failures,
@@ -1678,6 +1700,18 @@ pub fn write_bundle(
     write_items(dir, DESCRIBE_INSIGHT, &snapshot.insight_details, |i| {
         (i.id.clone(), InsightFile { insight: i.clone() })
     })?;
+    if let Some(policies) = &snapshot.policies {
+        write_json(
+            dir,
+            GET_POLICY,
+            &PoliciesFile {
+                policies: policies
+                    .iter()
+                    .map(|arn| PolicyRef { arn: arn.clone() })
+                    .collect(),
+            },
+        )?;
+    }
     if let Some(key_pairs) = &snapshot.key_pairs {
         write_json(
             dir,

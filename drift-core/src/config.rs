@@ -49,6 +49,24 @@ pub struct ClusterConfig {
     /// `addons`: EKS addons.
     #[serde(default)]
     pub addons: Vec<AddonSpec>,
+    /// `fargateProfiles`.
+    #[serde(default)]
+    pub fargate_profiles: Vec<FargateProfileSpec>,
+}
+
+/// One of `fargateProfiles`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FargateProfileSpec {
+    /// `name`.
+    #[serde(default)]
+    pub name: String,
+    /// `podExecutionRoleARN`; empty: the cluster stack's Fargate role.
+    #[serde(default, rename = "podExecutionRoleARN")]
+    pub pod_execution_role_arn: Option<String>,
+    /// `subnets`: subnet IDs; empty: EKS's choice among the cluster's private subnets.
+    #[serde(default)]
+    pub subnets: Vec<String>,
 }
 
 /// One of `addons`.
@@ -153,6 +171,9 @@ pub struct ServiceAccount {
     /// `attachRoleARN`: an existing role instead of one eksctl makes.
     #[serde(default, rename = "attachRoleARN")]
     pub attach_role_arn: Option<String>,
+    /// `attachPolicyARNs`.
+    #[serde(default, rename = "attachPolicyARNs")]
+    pub attach_policy_arns: Vec<String>,
 }
 
 /// `metadata` of a service account.
@@ -267,6 +288,9 @@ pub struct NodeGroupIam {
     /// `instanceRoleARN`.
     #[serde(default, rename = "instanceRoleARN")]
     pub instance_role_arn: Option<String>,
+    /// `attachPolicyARNs`.
+    #[serde(default, rename = "attachPolicyARNs")]
+    pub attach_policy_arns: Vec<String>,
 }
 
 impl NodeGroup {
@@ -302,6 +326,14 @@ impl NodeGroup {
     }
 }
 
+/// Whether `arn` is a customer-managed policy (`arn:<partition>:iam::<account>:policy/…`).
+#[must_use]
+pub fn is_customer_policy(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", _, "iam", "", account, rest]
+        if *account != "aws" && account.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with("policy/"))
+}
+
 /// Which list a nodegroup came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeGroupKind {
@@ -325,8 +357,30 @@ impl ClusterConfig {
         for (_, ng) in self.node_pools() {
             ids.extend(ng.subnets.iter().map(|s| s.trim().to_owned()));
         }
+        for p in &self.fargate_profiles {
+            ids.extend(p.subnets.iter().map(|s| s.trim().to_owned()));
+        }
         ids.retain(|id| crate::snapshot::is_resource_id(id, "subnet"));
         ids
+    }
+
+    /// Every customer-managed policy ARN the file attaches (nodegroups' and service accounts'
+    /// `attachPolicyARNs`; AWS-managed ones, `arn:…:iam::aws:policy/…`, always exist).
+    #[must_use]
+    pub fn customer_policy_arns(&self) -> std::collections::BTreeSet<String> {
+        let nodegroups = self
+            .node_pools()
+            .flat_map(|(_, ng)| ng.iam.iter().flat_map(|i| &i.attach_policy_arns));
+        let accounts = self
+            .iam
+            .iter()
+            .flat_map(|i| &i.service_accounts)
+            .flat_map(|sa| &sa.attach_policy_arns);
+        nodegroups
+            .chain(accounts)
+            .map(|a| a.trim().to_owned())
+            .filter(|a| is_customer_policy(a))
+            .collect()
     }
 
     /// Every security group ID the nodegroups attach (`securityGroups.attachIDs`).

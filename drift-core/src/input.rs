@@ -99,11 +99,15 @@ pub enum Input {
     /// Where a ClusterConfig plan's instance types are offered, by AZ
     /// (`describe-instance-type-offerings.json`); read only with `-f FILE`.
     DescribeInstanceTypeOfferings,
+    /// The customer-managed policies a ClusterConfig plan attaches, each asked for
+    /// (`get-policy.json`); read only with `-f FILE`.
+    #[serde(rename = "get-policy")]
+    GetPolicies,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 30] = [
+    pub const ALL: [Input; 31] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -134,6 +138,7 @@ impl Input {
         Input::DescribeKeyPairs,
         Input::DescribeImages,
         Input::DescribeInstanceTypeOfferings,
+        Input::GetPolicies,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -170,6 +175,7 @@ impl Input {
             Input::DescribeKeyPairs => "describe-key-pairs",
             Input::DescribeImages => "describe-images",
             Input::DescribeInstanceTypeOfferings => "describe-instance-type-offerings",
+            Input::GetPolicies => "get-policy",
         }
     }
 
@@ -220,6 +226,7 @@ impl Input {
             Input::DescribeKeyPairs => &["ec2:DescribeKeyPairs"],
             Input::DescribeImages => &["ec2:DescribeImages"],
             Input::DescribeInstanceTypeOfferings => &["ec2:DescribeInstanceTypeOfferings"],
+            Input::GetPolicies => &["iam:GetPolicy"],
         }
     }
 

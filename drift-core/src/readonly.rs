@@ -26,6 +26,7 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "eks:DescribeFargateProfile",
     "iam:ListOpenIDConnectProviders",
     "iam:ListRoles",
+    "iam:GetPolicy",
     "iam:ListAttachedRolePolicies",
     "iam:ListRolePolicies",
     "iam:ListInstanceProfilesForRole",

@@ -165,6 +165,10 @@ pub struct Snapshot {
     /// availability zone), or `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type_offerings: Option<Vec<InstanceTypeOffering>>,
+    /// The customer-managed policies a plan attaches that exist (`GetPolicy` for each), by
+    /// ARN, or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
     /// A planned eksctl change read from the user's ClusterConfig (`audit -f FILE --for
     /// OPERATION`): the `EKD9xx` rules check it. Not part of a bundle.
     #[serde(skip)]
@@ -370,6 +374,7 @@ impl Snapshot {
             Input::DescribeKeyPairs => self.key_pairs.is_some(),
             Input::DescribeImages => self.images.is_some(),
             Input::DescribeInstanceTypeOfferings => self.instance_type_offerings.is_some(),
+            Input::GetPolicies => self.policies.is_some(),
             Input::ListRoleAttachments => {
                 self.role_attachments.is_some() && self.role_stack_templates.is_some()
             }

@@ -35,6 +35,14 @@ const PLAN_OP: &[(&str, drift_core::report::Operation)] = &[
         "plan-addon-blocked",
         drift_core::report::Operation::CreateAddon,
     ),
+    (
+        "plan-fargateprofile-blocked",
+        drift_core::report::Operation::CreateFargateprofile,
+    ),
+    (
+        "plan-cluster-exists",
+        drift_core::report::Operation::CreateCluster,
+    ),
 ];
 
 /// The upgrade a fixture plans (`--to-version`): a bundle does not hold it.

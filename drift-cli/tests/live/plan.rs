@@ -178,3 +178,128 @@ fn a_clusterconfig_plan_checks_key_pairs_and_instance_type_offerings() {
     };
     assert_eq!(plan_findings(&json_of(&offline)), plan_findings(&report));
 }
+
+/// An iamserviceaccount planned on a cluster without its IAM OIDC provider: eksctl would refuse
+/// it; with the provider, the plan passes.
+#[test]
+fn a_clusterconfig_plan_needs_the_oidc_provider_for_iamserviceaccounts() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\niam:\n  withOIDC: true\n  serviceAccounts:\n    - metadata: { name: s3-reader, namespace: backend }\n      attachPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess, arn:aws:iam::123456789012:policy/reports-read]\n",
+    )
+    .unwrap();
+    let plan = || {
+        moto.eksdrift()
+            .args([
+                "audit",
+                "--for",
+                "create-iamserviceaccount",
+                "-o",
+                "json",
+                "-f",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = plan();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    assert!(
+        report["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "EKD907"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("no IAM OIDC provider")),
+        "{report:#}"
+    );
+    rt().block_on(async {
+        let issuer = seed::issuer_path(moto, "us-west-2", "prod");
+        seed::oidc_provider(moto, &issuer).await;
+    });
+    // With the provider, the customer-managed policy the file attaches is still missing.
+    let out = plan();
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    let first = &report["targets"][0]["findings"][0];
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("policy/reports-read, which does not exist"),
+        "{report:#}"
+    );
+    assert_eq!(super::api_calls(&report)["iam:GetPolicy"], 1);
+    rt().block_on(async {
+        let config = moto.sdk_config("us-west-2").await;
+        aws_sdk_iam::Client::new(&config)
+            .create_policy()
+            .policy_name("reports-read")
+            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+    });
+    let out = plan();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// create-cluster: a name the region has is taken; a new one is the plan's (absent) target,
+/// audited, and the gate passes.
+#[test]
+fn a_clusterconfig_plan_for_a_new_cluster_checks_the_name_is_free() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| {
+        let p = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &p,
+            format!("apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: {name}\n  region: us-west-2\n"),
+        )
+        .unwrap();
+        p
+    };
+    let plan = |f: &std::path::Path| {
+        moto.eksdrift()
+            .args(["audit", "--for", "create-cluster", "-o", "json", "-f"])
+            .arg(f)
+            .output()
+            .unwrap()
+    };
+    let out = plan(&file("prod"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_of(&out)["targets"][0]["findings"][0]["code"], "EKD910");
+    let out = plan(&file("brand-new"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    assert_eq!(report["targets"][0]["status"], "audited", "{report:#}");
+    assert_eq!(report["targets"][0]["cluster"], "brand-new");
+}

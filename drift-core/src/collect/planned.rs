@@ -89,8 +89,38 @@ pub(super) async fn read(
         }
         Some(Ok((version.to_owned(), found)))
     };
-    let (key_pairs, images, offerings, addon_versions) =
-        tokio::join!(key_pairs, images, offerings, addon_versions);
+    let policy_arns = plan.config.customer_policy_arns();
+    let policies = async {
+        if !wants(Input::GetPolicies) {
+            return None;
+        }
+        let mut found = Vec::new();
+        for arn in &policy_arns {
+            match clients.iam.get_policy().policy_arn(arn).send().await {
+                Ok(_) => found.push(arn.clone()),
+                Err(e) => {
+                    let e = classify("iam:GetPolicy", &e);
+                    // A policy that does not exist is the answer, not a failure.
+                    if e.code.as_deref() != Some("NoSuchEntity") {
+                        return Some(Err(e));
+                    }
+                }
+            }
+        }
+        Some(Ok(found))
+    };
+    let (key_pairs, images, offerings, addon_versions, policies) =
+        tokio::join!(key_pairs, images, offerings, addon_versions, policies);
+    match policies {
+        Some(Ok(found)) => {
+            if !policy_arns.is_empty() {
+                own_queries.push(format!("iam:GetPolicy ({} policies)", policy_arns.len()));
+            }
+            snapshot.policies = Some(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::GetPolicies, &e),
+        None => {}
+    }
     match addon_versions {
         Some(Ok((version, found))) => {
             own_queries.push(format!(

@@ -21,7 +21,9 @@ crate::rules::declare_rule! {
     ///   succeed while creating nothing (error); a healthy one is skipped as you may intend
     ///   (info);
     /// - a `roleName` the file fixes is not taken by an existing role (CloudFormation refuses
-    ///   to create a role whose name exists).
+    ///   to create a role whose name exists);
+    /// - each customer-managed policy of `attachPolicyARNs` exists (`iam:GetPolicy`;
+    ///   AWS-managed ones always do).
     ///
     /// ## Why it matters
     ///
@@ -38,7 +40,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "an iamserviceaccount of the ClusterConfig cannot be created: no OIDC provider, a failed stack of that name, or a role name taken",
     breaks: [CreateIamserviceaccount],
-    inputs: [DescribeStacks, DescribeCluster, ListOpenIdConnectProviders, ListRoles],
+    inputs: [DescribeStacks, DescribeCluster, ListOpenIdConnectProviders, ListRoles, GetPolicies],
 }
 
 /// Stack states of a creation that failed and left its stack.
@@ -152,6 +154,36 @@ fn check(ctx: &Context<'_>) -> Checked {
                 ),
             );
             continue;
+        }
+        let mut policy_unread = false;
+        for policy in sa
+            .attach_policy_arns
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| crate::config::is_customer_policy(p))
+        {
+            match &ctx.snapshot.policies {
+                None => policy_unread = true,
+                Some(found) if found.iter().any(|f| f == policy) => {}
+                Some(_) => findings.push(
+                    RULE.finding(
+                        Resource::new("AWS::IAM::ManagedPolicy", policy),
+                        format!(
+                            "iamserviceaccount {id} of {file} attaches policy {}, which does not exist",
+                            crate::text::inline(policy)
+                        ),
+                    )
+                    .with_expected(Evidence::live("ClusterConfig", json!(policy)))
+                    .with_actual(Evidence::live("iam:GetPolicy", serde_json::Value::Null))
+                    .with_impact("the service account's stack fails: IAM cannot attach a policy that does not exist")
+                    .with_remediation("point attachPolicyARNs at policies that exist", Vec::new()),
+                ),
+            }
+        }
+        if policy_unread {
+            return Err(Skip(
+                "whether the file's customer-managed policies exist is unknown (get-policy.json absent): capture with -f FILE, or audit live".to_owned(),
+            ));
         }
         let Some(role) = sa
             .role_name

@@ -18,7 +18,8 @@ crate::rules::declare_rule! {
     ///   (`ec2:DescribeKeyPairs`) — even with `ssh.allow: false`, since eksctl still writes
     ///   the key name into the launch template;
     /// - for the nodegroups the filter keeps: each `securityGroups.attachIDs` group exists and
-    ///   is in the cluster's VPC, and `iam.instanceRoleARN` names a role that exists.
+    ///   is in the cluster's VPC, `iam.instanceRoleARN` names a role that exists, and each
+    ///   customer-managed policy of `iam.attachPolicyARNs` exists (`iam:GetPolicy`).
     ///
     /// ## Why it matters
     ///
@@ -35,7 +36,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a nodegroup of the ClusterConfig names an AMI, key pair, security group or role that does not exist",
     breaks: [CreateNodegroup],
-    inputs: [DescribeStacks, DescribeCluster, DescribeKeyPairs, DescribeImages, DescribeSecurityGroups, ListRoles],
+    inputs: [DescribeStacks, DescribeCluster, DescribeKeyPairs, DescribeImages, DescribeSecurityGroups, ListRoles, GetPolicies],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
@@ -138,6 +139,29 @@ fn check(ctx: &Context<'_>) -> Checked {
                     group,
                     format!("security group {group} (securityGroups.attachIDs), which does not exist"),
                     src::SECURITY_GROUPS,
+                    Vec::new(),
+                ),
+            }
+        }
+        for policy in ng
+            .iam
+            .iter()
+            .flat_map(|i| &i.attach_policy_arns)
+            .map(|p| p.trim())
+            .filter(|p| crate::config::is_customer_policy(p))
+        {
+            match &ctx.snapshot.policies {
+                None => unread.push("get-policy.json"),
+                Some(found) if found.iter().any(|f| f == policy) => {}
+                Some(_) => missing(
+                    &ng.name,
+                    "AWS::IAM::ManagedPolicy",
+                    policy,
+                    format!(
+                        "policy {} (iam.attachPolicyARNs), which does not exist",
+                        crate::text::inline(policy)
+                    ),
+                    "iam:GetPolicy",
                     Vec::new(),
                 ),
             }
