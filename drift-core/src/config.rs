@@ -257,9 +257,23 @@ pub struct NodeGroup {
     /// `iam`.
     #[serde(default)]
     pub iam: Option<NodeGroupIam>,
+    /// `launchTemplate` (managed nodegroups): a template of your own.
+    #[serde(default)]
+    pub launch_template: Option<LaunchTemplateRef>,
     /// `instanceSelector`: eksctl picks the instance types itself.
     #[serde(default)]
     pub instance_selector: Option<serde::de::IgnoredAny>,
+}
+
+/// A managed nodegroup's `launchTemplate`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct LaunchTemplateRef {
+    /// `id`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `version` (a string in eksctl's schema); absent: the template's default version.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 /// A nodegroup's `ssh`.
@@ -380,6 +394,17 @@ impl ClusterConfig {
             .chain(accounts)
             .map(|a| a.trim().to_owned())
             .filter(|a| is_customer_policy(a))
+            .collect()
+    }
+
+    /// Every launch template ID the managed nodegroups name (`launchTemplate.id`).
+    #[must_use]
+    pub fn launch_template_ids(&self) -> std::collections::BTreeSet<String> {
+        self.managed_node_groups
+            .iter()
+            .filter_map(|ng| ng.launch_template.as_ref()?.id.as_deref())
+            .map(|id| id.trim().to_owned())
+            .filter(|id| id.starts_with("lt-"))
             .collect()
     }
 

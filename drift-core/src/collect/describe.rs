@@ -132,7 +132,23 @@ pub(super) async fn describe_region(
             .filter_map(|r| r.as_ref().ok())
             .flat_map(|(_, described)| described);
         let group_list = groups.iter().flat_map(|g| g.iter().flatten());
-        Some(ec2::template_versions(&clients.ec2, opts.concurrency, nodegroups, group_list).await)
+        // And the templates a ClusterConfig plan's nodegroups name.
+        let planned = opts
+            .gate
+            .plan
+            .as_ref()
+            .map(|p| p.config.launch_template_ids())
+            .unwrap_or_default();
+        Some(
+            ec2::template_versions(
+                &clients.ec2,
+                opts.concurrency,
+                nodegroups,
+                group_list,
+                &planned,
+            )
+            .await,
+        )
     } else {
         None
     };

@@ -323,8 +323,10 @@ pub(super) async fn template_versions<'a>(
     concurrency: usize,
     nodegroups: impl Iterator<Item = &'a Nodegroup>,
     groups: impl Iterator<Item = &'a AutoScalingGroup>,
+    extra: &BTreeSet<String>,
 ) -> Result<Vec<LaunchTemplateVersion>, CallError> {
-    let templates = launch_template_ids(nodegroups, groups);
+    let mut templates = launch_template_ids(nodegroups, groups);
+    templates.extend(extra.iter().cloned());
     stream::iter(templates.iter())
         .map(|id| launch_template_versions(ec2, id))
         .buffer_unordered(concurrency.max(1))

@@ -105,10 +105,18 @@ pub(super) fn assemble(
             );
         }
         Some(Ok(versions)) => {
-            let templates = ec2::launch_template_ids(
+            let mut templates = ec2::launch_template_ids(
                 snapshot.nodegroups.iter(),
                 snapshot.auto_scaling_groups.iter().flatten(),
             );
+            if let Some(plan) = opts
+                .gate
+                .plan
+                .as_ref()
+                .filter(|p| p.config.metadata.name == name)
+            {
+                templates.extend(plan.config.launch_template_ids());
+            }
             if !templates.is_empty() {
                 own_queries.push(format!(
                     "ec2:DescribeLaunchTemplateVersions ({} launch templates)",

@@ -18,8 +18,10 @@ crate::rules::declare_rule! {
     ///   (`ec2:DescribeKeyPairs`) — even with `ssh.allow: false`, since eksctl still writes
     ///   the key name into the launch template;
     /// - for the nodegroups the filter keeps: each `securityGroups.attachIDs` group exists and
-    ///   is in the cluster's VPC, `iam.instanceRoleARN` names a role that exists, and each
-    ///   customer-managed policy of `iam.attachPolicyARNs` exists (`iam:GetPolicy`).
+    ///   is in the cluster's VPC, `iam.instanceRoleARN` names a role that exists, each
+    ///   customer-managed policy of `iam.attachPolicyARNs` exists (`iam:GetPolicy`), and a
+    ///   managed nodegroup's `launchTemplate.id` and `version` (default: the template's
+    ///   default version) exist (`ec2:DescribeLaunchTemplateVersions`, with the others).
     ///
     /// ## Why it matters
     ///
@@ -36,7 +38,7 @@ crate::rules::declare_rule! {
     since: "0.1.0",
     summary: "a nodegroup of the ClusterConfig names an AMI, key pair, security group or role that does not exist",
     breaks: [CreateNodegroup],
-    inputs: [DescribeStacks, DescribeCluster, DescribeKeyPairs, DescribeImages, DescribeSecurityGroups, ListRoles, GetPolicies],
+    inputs: [DescribeStacks, DescribeCluster, DescribeKeyPairs, DescribeImages, DescribeSecurityGroups, ListRoles, GetPolicies, DescribeLaunchTemplateVersions],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
@@ -164,6 +166,37 @@ fn check(ctx: &Context<'_>) -> Checked {
                     "iam:GetPolicy",
                     Vec::new(),
                 ),
+            }
+        }
+        if let Some(lt) = &ng.launch_template
+            && let Some(id) = lt.id.as_deref().map(str::trim).filter(|i| i.starts_with("lt-"))
+        {
+            let version = lt.version.as_deref().map(str::trim);
+            match ctx.snapshot.launch_template_version(Some(id), None, version) {
+                None => unread.push("describe-launch-template-versions.json"),
+                Some(crate::snapshot::TemplateLookup::TemplateMissing) => missing(
+                    &ng.name,
+                    "AWS::EC2::LaunchTemplate",
+                    id,
+                    format!("launch template {id} (launchTemplate.id), which does not exist"),
+                    src::LAUNCH_TEMPLATE_VERSIONS,
+                    Vec::new(),
+                ),
+                Some(crate::snapshot::TemplateLookup::VersionMissing) => missing(
+                    &ng.name,
+                    "AWS::EC2::LaunchTemplate",
+                    id,
+                    format!(
+                        "version {} of launch template {id}, which does not exist",
+                        crate::text::inline(version.unwrap_or("$Default"))
+                    ),
+                    src::LAUNCH_TEMPLATE_VERSIONS,
+                    vec![Cmd::new("aws ec2 describe-launch-template-versions")
+                        .opt("--launch-template-id", id)
+                        .region(ctx)
+                        .done()],
+                ),
+                Some(_) => {}
             }
         }
         if let Some(role) = ng.iam.as_ref().and_then(|i| i.instance_role_arn.as_deref()) {
