@@ -17,6 +17,9 @@
 //! adds `accessConfig` to the `DescribeCluster` answer of a cluster [`ACCESS`] names and
 //! `deletionProtection` to one [`DELETION_PROTECTED`] names.
 //!
+//! moto cannot leave a stack in a failed state: the proxy writes the statuses [`STACK_STATUS`]
+//! names into moto's `DescribeStacks` answer.
+//!
 //! Nor does moto implement cluster insights, cluster versions or addon versions
 //! (`ListInsights`, `DescribeInsight`, `DescribeClusterVersions`, `DescribeAddonVersions`): the
 //! proxy answers them too, in EKS's wire format (shapes from botocore's model): the insights
@@ -132,6 +135,40 @@ fn version_response(method: &str, path: &str, operation: &str) -> Option<(u16, s
 
 /// Access entries and pod identity associations by cluster name; cleared by every reset.
 pub static ACCESS: Mutex<BTreeMap<String, ClusterAccess>> = Mutex::new(BTreeMap::new());
+
+/// Stack statuses the proxy writes into moto's `DescribeStacks` answer, by stack name (moto
+/// cannot leave a stack in a failed state such as `ROLLBACK_COMPLETE`); cleared by every reset.
+pub static STACK_STATUS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+/// `response` (moto's `DescribeStacks` XML) with each stack [`STACK_STATUS`] names given that
+/// status.
+fn with_stack_statuses(response: Vec<u8>) -> Vec<u8> {
+    let statuses = STACK_STATUS.lock().unwrap().clone();
+    if statuses.is_empty() {
+        return response;
+    }
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let Some(head_end) = text.find("\r\n\r\n") else {
+        return response;
+    };
+    let mut body = text[head_end + 4..].to_owned();
+    for (stack, status) in statuses {
+        let Some(at) = body.find(&format!("<StackName>{stack}</StackName>")) else {
+            continue;
+        };
+        let Some(open) = body[at..]
+            .find("<StackStatus>")
+            .map(|i| at + i + "<StackStatus>".len())
+        else {
+            continue;
+        };
+        let Some(close) = body[open..].find("</StackStatus>").map(|i| open + i) else {
+            continue;
+        };
+        body.replace_range(open..close, &status);
+    }
+    with_body(&response, &body)
+}
 
 /// Clusters whose `DescribeCluster` answer gets `deletionProtection: true` (moto lacks the
 /// field); cleared by every reset.
@@ -647,6 +684,9 @@ fn answer(req: &Request, upstream: u16) -> std::io::Result<Vec<u8>> {
     let response = forward(req, upstream)?;
     if req.service == "eks" && req.operation == "DescribeCluster" {
         return Ok(with_access_config(response));
+    }
+    if req.service == "cloudformation" && req.operation == "DescribeStacks" {
+        return Ok(with_stack_statuses(response));
     }
     Ok(response)
 }

@@ -43,6 +43,7 @@ pub fn moto() -> (MutexGuard<'static, ()>, &'static Moto) {
     super::faults::DELETION_PROTECTED.lock().unwrap().clear();
     *super::faults::CLUSTER_VERSIONS.lock().unwrap() = None;
     super::faults::ADDON_VERSIONS.lock().unwrap().clear();
+    super::faults::STACK_STATUS.lock().unwrap().clear();
     (guard, moto)
 }
 

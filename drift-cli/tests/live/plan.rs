@@ -303,3 +303,58 @@ fn a_clusterconfig_plan_for_a_new_cluster_checks_the_name_is_free() {
     assert_eq!(report["targets"][0]["status"], "audited", "{report:#}");
     assert_eq!(report["targets"][0]["cluster"], "brand-new");
 }
+
+/// A nodegroup whose earlier creation rolled back: its stack (ROLLBACK_COMPLETE) takes the name,
+/// and eksctl would skip the nodegroup and create nothing.
+#[test]
+fn a_clusterconfig_plan_finds_a_nodegroup_name_taken_by_a_failed_stack() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+        seed::nodegroup_stack_only(moto, "us-west-2", "prod", "ng-4", "managed").await;
+    });
+    // moto cannot fail a stack: the proxy reports the stack as rolled back.
+    super::faults::STACK_STATUS.lock().unwrap().insert(
+        "eksctl-prod-nodegroup-ng-4".to_owned(),
+        "ROLLBACK_COMPLETE".to_owned(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\nmanagedNodeGroups:\n  - name: ng-4\n    instanceType: m5.large\n  - name: ng-5\n    instanceType: m5.large\n",
+    )
+    .unwrap();
+    let plan = |extra: &[&str]| {
+        moto.eksdrift()
+            .args(["audit", "--for", "create-nodegroup", "-o", "json", "-f"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = plan(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let taken: Vec<&serde_json::Value> = report["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "EKD902")
+        .collect();
+    assert_eq!(taken.len(), 1, "{report:#}");
+    assert!(
+        taken[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ROLLBACK_COMPLETE")
+    );
+    assert_eq!(taken[0]["breaks"], serde_json::json!(["create-nodegroup"]));
+    // Only ng-5: the failed name is left out, the plan passes.
+    assert_eq!(plan(&["--include", "ng-5"]).status.code(), Some(0));
+}
