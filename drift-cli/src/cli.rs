@@ -220,8 +220,9 @@ pub struct AuditArgs {
     pub isolated: bool,
 
     /// Run only these rules: codes (EKD202), code prefixes (EKD6), slugs or families (stack,
-    /// subnets, security-groups, cluster, nodegroups, identity, lifecycle, upgrade); comma-separated or
-    /// repeated. A live audit reads only what the selected rules need
+    /// subnets, security-groups, cluster, nodegroups, identity, lifecycle, upgrade, plan);
+    /// comma-separated or repeated. A live audit reads only what the selected rules need; the
+    /// plan's rules run only with -f FILE
     #[arg(long, value_name = "RULES", value_delimiter = ',')]
     pub select: Vec<String>,
 
