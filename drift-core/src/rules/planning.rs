@@ -8,6 +8,16 @@ use crate::snapshot::{Plan, Stack, Subnet, is_resource_id, outputs};
 /// The eksctl release that skips deleted output subnets when it loads the VPC (#7714).
 pub(crate) const SKIPS_DELETED_SUBNETS: (u32, u32, u32) = (0, 177, 0);
 
+/// Stack states of a creation that failed and left its stack: eksctl still lists such a
+/// stack, and skips creating what it names.
+pub(crate) const FAILED_STACK_STATES: [&str; 5] = [
+    "ROLLBACK_COMPLETE",
+    "CREATE_FAILED",
+    "ROLLBACK_FAILED",
+    "DELETE_FAILED",
+    "UPDATE_ROLLBACK_FAILED",
+];
+
 /// `0.177.0`.
 pub(crate) fn version(v: (u32, u32, u32)) -> String {
     format!("{}.{}.{}", v.0, v.1, v.2)

@@ -43,15 +43,6 @@ crate::rules::declare_rule! {
     inputs: [DescribeStacks, DescribeCluster, ListOpenIdConnectProviders, ListRoles, GetPolicies],
 }
 
-/// Stack states of a creation that failed and left its stack.
-const FAILED: [&str; 5] = [
-    "ROLLBACK_COMPLETE",
-    "CREATE_FAILED",
-    "ROLLBACK_FAILED",
-    "DELETE_FAILED",
-    "UPDATE_ROLLBACK_FAILED",
-];
-
 fn check(ctx: &Context<'_>) -> Checked {
     let Some(plan) = planning::plan_for(ctx, &[Operation::CreateIamserviceaccount]) else {
         return Ok(Vec::new());
@@ -117,7 +108,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             .find(|s| s.stack_name == stack_name && s.stack_status != "DELETE_COMPLETE")
         {
             let status = stack.stack_status.as_str();
-            let failed = FAILED.contains(&status);
+            let failed = planning::FAILED_STACK_STATES.contains(&status);
             findings.push(
                 RULE.finding(
                     Resource::new("eksctl::IAMServiceAccount", &id),

@@ -40,15 +40,6 @@ crate::rules::declare_rule! {
     inputs: [DescribeStacks, DescribeCluster, ListNodegroups],
 }
 
-/// Stack states of a creation that failed and left its stack.
-const FAILED: [&str; 5] = [
-    "ROLLBACK_COMPLETE",
-    "CREATE_FAILED",
-    "ROLLBACK_FAILED",
-    "DELETE_FAILED",
-    "UPDATE_ROLLBACK_FAILED",
-];
-
 fn check(ctx: &Context<'_>) -> Checked {
     let Some(plan) = planning::plan_for(ctx, &[Operation::CreateNodegroup]) else {
         return Ok(Vec::new());
@@ -78,7 +69,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         if let Some(stack) = stack {
             let status = stack.stack_status.as_str();
             let (severity, breaks, impact): (Severity, &[Operation], &str) =
-                if FAILED.contains(&status) {
+                if planning::FAILED_STACK_STATES.contains(&status) {
                     (
                         Severity::Error,
                         &[Operation::CreateNodegroup],
