@@ -14,6 +14,7 @@ use std::process::Command;
 
 use drift_core::audit;
 use drift_core::bundle::{BundleFiles, parse_bundle, read_bundle};
+use drift_core::report::Operation;
 
 /// Appended to identifiers in the bundle. Each tries another way out: a line break in a
 /// comment or argument, closing a single-quoted argument, substitutions, redirections.
@@ -94,24 +95,82 @@ fn read_files(dir: &Path) -> Vec<(String, String)> {
 
 /// Every distinct remediation block of every fixture and of its hostile variants. The variants
 /// are independent: they are audited on every core.
+/// The operations a fixture's ClusterConfig is planned for.
+fn plan_ops(dir: &Path) -> Vec<Operation> {
+    match dir.file_name().and_then(|n| n.to_str()).unwrap_or("") {
+        "plan-iamserviceaccount-blocked" => vec![Operation::CreateIamserviceaccount],
+        "plan-addon-blocked" => vec![Operation::CreateAddon, Operation::UpdateAddon],
+        "plan-fargateprofile-blocked" => vec![Operation::CreateFargateprofile],
+        "plan-cluster-exists" => vec![Operation::CreateCluster],
+        _ => vec![Operation::CreateNodegroup],
+    }
+}
+
+/// The findings of `snapshot`, and of each plan of `config` (a ClusterConfig's text).
+fn findings_with_plans(
+    snapshot: &drift_core::snapshot::Snapshot,
+    config: Option<&str>,
+    ops: &[Operation],
+) -> Vec<drift_core::report::Finding> {
+    let mut found = audit(snapshot).findings;
+    let Some(parsed) = config.and_then(|c| drift_core::config::parse(c.as_bytes(), "c.yaml").ok())
+    else {
+        return found;
+    };
+    for op in ops {
+        let mut planned = snapshot.clone();
+        planned.plan = Some(drift_core::snapshot::Plan {
+            source: "c.yaml".to_owned(),
+            config: parsed.config.clone(),
+            operation: *op,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            eksctl_version: drift_core::snapshot::CURRENT_EKSCTL,
+        });
+        found.extend(audit(&planned).findings);
+    }
+    found
+}
+
+/// The scalars of a ClusterConfig's text a hostile variant may replace: its values, not its
+/// keys.
+fn yaml_values(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| c.is_whitespace() || "[]{},\"".contains(c))
+        .filter(|t| t.len() >= 3 && !t.ends_with(':') && !t.starts_with('-'))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn remediation_blocks(scratch: &Path) -> (BTreeSet<String>, usize) {
     let mut jobs: Vec<(usize, String, &str)> = Vec::new();
     let mut blocks = BTreeSet::new();
     let mut file_sets = Vec::new();
+    let mut ops_of = Vec::new();
     for dir in bundle_dirs() {
+        let files = read_files(&dir);
+        let config = files
+            .iter()
+            .find(|(n, _)| n == "cluster.yaml")
+            .map(|(_, t)| t.clone());
+        let ops = plan_ops(&dir);
         if let Ok(snapshot) = read_bundle(&dir) {
-            for f in audit(&snapshot).findings {
+            for f in findings_with_plans(&snapshot, config.as_deref(), &ops) {
                 blocks.extend(f.remediation.commands);
             }
         }
-        let files = read_files(&dir);
-        for token in identifiers(&files) {
+        let mut tokens = identifiers(&files);
+        // The ClusterConfig's values are hostile too: nodegroup, service account, addon and
+        // profile names, AMI and key names reach the plan's remediations.
+        tokens.extend(config.as_deref().map(yaml_values).unwrap_or_default());
+        for token in tokens {
             for payload in PAYLOADS {
                 jobs.push((file_sets.len(), token.clone(), payload));
             }
         }
         file_sets.push(files);
+        ops_of.push(ops);
     }
+    let ops_of = &ops_of;
     let variants = jobs.len();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = variants.div_ceil(threads).max(1);
@@ -130,7 +189,14 @@ fn remediation_blocks(scratch: &Path) -> (BTreeSet<String>, usize) {
                         // folder, without tens of thousands of folders written and removed.
                         let variant = scratch.join(format!("variant-{t}-{i}"));
                         let mut hostile = BundleFiles::new();
+                        let mut config = None;
                         for (name, text) in &file_sets[*set] {
+                            if name == "cluster.yaml" {
+                                // A YAML double-quoted scalar takes the JSON escapes as is.
+                                config =
+                                    Some(text.replace(token, &format!("\"{token}{escaped}\"")));
+                                continue;
+                            }
                             hostile.insert(
                                 name.clone(),
                                 text.replace(token, &format!("{token}{escaped}"))
@@ -138,7 +204,9 @@ fn remediation_blocks(scratch: &Path) -> (BTreeSet<String>, usize) {
                             );
                         }
                         if let Ok(snapshot) = parse_bundle(&variant, &hostile) {
-                            for f in audit(&snapshot).findings {
+                            for f in
+                                findings_with_plans(&snapshot, config.as_deref(), &ops_of[*set])
+                            {
                                 blocks.extend(f.remediation.commands);
                             }
                         }
@@ -204,6 +272,11 @@ fn every_remediation_is_inert_shell() {
         "eksctl update addon",
         "eksctl upgrade nodegroup",
         "eksctl delete fargateprofile",
+        // The plan's, from the user's ClusterConfig.
+        "aws ec2 describe-images",
+        "aws ec2 describe-instance-type-offerings",
+        "aws eks describe-addon-versions",
+        "eksctl utils associate-iam-oidc-provider",
     ] {
         assert!(
             blocks

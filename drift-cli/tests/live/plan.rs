@@ -358,3 +358,119 @@ fn a_clusterconfig_plan_finds_a_nodegroup_name_taken_by_a_failed_stack() {
     // Only ng-5: the failed name is left out, the plan passes.
     assert_eq!(plan(&["--include", "ng-5"]).status.code(), Some(0));
 }
+
+/// Each read a plan adds, failing on its own (denied, unsupported, throttled to the end; a
+/// listing that never ends is the shared `paginate` guard's, tested on CloudFormation):
+/// the plan rule that needs it is not checked with the operation and kind, the target is
+/// partial (exit 2), and the planned operation's gate refuses to pass even with
+/// --allow-partial, naming the rule.
+#[test]
+fn each_plan_read_that_fails_closes_the_plans_gate() {
+    use super::faults::{Fault, Proxy, Rule};
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\naddons:\n  - name: vpc-cni\n    version: v1.20.0-eksbuild.1\nmanagedNodeGroups:\n  - name: ng-9\n    instanceType: m5.large\n    availabilityZones: [us-west-2a]\n    ami: ami-0a1b2c3d4e5f60718\n    ssh: { publicKeyName: ops-key }\n    iam:\n      attachPolicyARNs: [arn:aws:iam::123456789012:policy/nodes-extra]\n",
+    )
+    .unwrap();
+    let cases: [(&str, &str, Fault, &str, &str, &str); 5] = [
+        (
+            "ec2",
+            "DescribeKeyPairs",
+            Fault::AccessDenied,
+            "create-nodegroup",
+            "plan-nodegroup-reference-missing",
+            "EKD905",
+        ),
+        (
+            "ec2",
+            "DescribeImages",
+            Fault::BareNotFound,
+            "create-nodegroup",
+            "plan-nodegroup-reference-missing",
+            "EKD905",
+        ),
+        (
+            "ec2",
+            "DescribeInstanceTypeOfferings",
+            Fault::Throttle,
+            "create-nodegroup",
+            "plan-instance-type-not-offered",
+            "EKD906",
+        ),
+        (
+            "iam",
+            "GetPolicy",
+            Fault::AccessDenied,
+            "create-nodegroup",
+            "plan-nodegroup-reference-missing",
+            "EKD905",
+        ),
+        (
+            "eks",
+            "DescribeAddonVersions",
+            Fault::Throttle,
+            "create-addon",
+            "plan-addon-blocked",
+            "EKD908",
+        ),
+    ];
+    for (service, operation, fault, gate, rule, code) in cases {
+        let proxy = Proxy::start(
+            moto.port,
+            3,
+            vec![Rule::always(service, operation, None, fault)],
+        );
+        let run = |extra: &[&str]| {
+            moto.eksdrift()
+                .env("AWS_ENDPOINT_URL", proxy.endpoint())
+                .args([
+                    "audit",
+                    "-o",
+                    "json",
+                    "--max-attempts",
+                    "2",
+                    "--for",
+                    gate,
+                    "-f",
+                ])
+                .arg(&file)
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        for extra in [&[][..], &["--allow-partial"][..]] {
+            let out = run(extra);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{operation} {fault:?} {extra:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!("--for {gate} cannot pass")) && stderr.contains(code),
+                "{operation} {fault:?}: {stderr}"
+            );
+            let report = json_of(&out);
+            let t = &report["targets"][0];
+            assert_eq!(t["status"], "partial", "{operation}: {t}");
+            let reason = t["coverage"]["not_checked"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["rule"] == rule)
+                .and_then(|n| n["reason"].as_str())
+                .unwrap_or_else(|| panic!("{operation}: {rule} not in not_checked: {t}"))
+                .to_owned();
+            assert!(
+                reason.starts_with(&format!("{service}:{operation} failed (")),
+                "{operation}: {reason}"
+            );
+        }
+    }
+}
