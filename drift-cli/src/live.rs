@@ -179,28 +179,6 @@ pub fn audit(args: &LiveArgs, gate: &collect::GateReads, selection: &Selection) 
                     crate::output::warn_partial(&report);
                     report
                 }
-                // A cluster that a create-cluster plan creates is meant not to exist yet: its
-                // target is the (absent) cluster, audited as having left no stacks.
-                Err(err)
-                    if err.kind == drift_core::report::ErrorKind::NotFound
-                        && gate.plan.as_ref().is_some_and(|p| {
-                            p.operation == drift_core::report::Operation::CreateCluster
-                                && p.config.metadata.name == t.cluster
-                        }) =>
-                {
-                    let snapshot = drift_core::snapshot::Snapshot {
-                        source: "live".to_owned(),
-                        region: Some(t.region.clone()),
-                        cluster: drift_core::snapshot::Cluster {
-                            name: t.cluster.clone(),
-                            ..Default::default()
-                        },
-                        clusters: Some(Vec::new()),
-                        plan: gate.plan.clone(),
-                        ..Default::default()
-                    };
-                    drift_core::audit_with(&snapshot, selection)
-                }
                 Err(err) => {
                     let _ = writeln!(
                         io::stderr(),

@@ -143,6 +143,15 @@ pub const DESCRIBE_INSTANCE_TYPE_OFFERINGS: &str = "describe-instance-type-offer
 /// the found ones merged → `{"Policies": [{"Arn": …}]}`.
 pub const GET_POLICY: &str = "get-policy.json";
 
+/// `aws iam get-instance-profile --instance-profile-name <name>` for each instance profile a
+/// plan's self-managed nodegroups name, the found ones merged →
+/// `{"InstanceProfiles": [{"InstanceProfileName": …, "Arn": …, "Roles": […]}]}`.
+pub const GET_INSTANCE_PROFILE: &str = "get-instance-profile.json";
+
+/// `aws ec2 describe-vpcs --vpc-ids <id>` for a `create-cluster` plan's `vpc.id` →
+/// `{"Vpcs": […]}` (empty when the VPC does not exist).
+pub const DESCRIBE_VPCS: &str = "describe-vpcs.json";
+
 /// The largest bundle file read unless told otherwise: 256 MiB. A bigger file fails its bundle
 /// as invalid input rather than exhausting memory.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -321,6 +330,20 @@ struct PoliciesFile {
 #[serde(rename_all = "PascalCase")]
 struct PolicyRef {
     arn: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PlannedProfilesFile {
+    #[serde(default)]
+    instance_profiles: Vec<crate::snapshot::PlannedInstanceProfile>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct VpcsFile {
+    #[serde(default)]
+    vpcs: Vec<crate::snapshot::Vpc>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -649,7 +672,7 @@ impl BundleFiles {
 }
 
 /// Top-level files a bundle may hold.
-const TOP_LEVEL: [&str; 31] = [
+const TOP_LEVEL: [&str; 33] = [
     DESCRIBE_STACKS,
     DESCRIBE_CLUSTER,
     DESCRIBE_SUBNETS,
@@ -681,6 +704,8 @@ const TOP_LEVEL: [&str; 31] = [
     DESCRIBE_IMAGES,
     DESCRIBE_INSTANCE_TYPE_OFFERINGS,
     GET_POLICY,
+    GET_INSTANCE_PROFILE,
+    DESCRIBE_VPCS,
 ];
 
 /// The files every bundle of an existing cluster holds: an error reading one fails the bundle.
@@ -1087,6 +1112,9 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         DESCRIBE_INSTANCE_TYPE_OFFERINGS,
     );
     let policies: Option<PoliciesFile> = opt.file(Input::GetPolicies, GET_POLICY);
+    let instance_profiles: Option<PlannedProfilesFile> =
+        opt.file(Input::GetInstanceProfiles, GET_INSTANCE_PROFILE);
+    let vpcs: Option<VpcsFile> = opt.file(Input::DescribeVpcs, DESCRIBE_VPCS);
     let network = read_network(&mut opt);
     let role_attachments = read_role_attachments(&mut opt);
     let role_stack_templates = role_attachments
@@ -1199,6 +1227,10 @@ pub fn parse_bundle(dir: &Path, files: &BundleFiles) -> Result<Snapshot, BundleE
         policies: policies
             .map(|p| p.policies.into_iter().map(|p| p.arn).collect())
             .filter(|_| ok(Input::GetPolicies)),
+        planned_instance_profiles: instance_profiles
+            .map(|p| p.instance_profiles)
+            .filter(|_| ok(Input::GetInstanceProfiles)),
+        vpcs: vpcs.map(|v| v.vpcs).filter(|_| ok(Input::DescribeVpcs)),
         to_version: None,
         plan: None,
         failures,
@@ -1711,6 +1743,18 @@ pub fn write_bundle(
                     .collect(),
             },
         )?;
+    }
+    if let Some(profiles) = &snapshot.planned_instance_profiles {
+        write_json(
+            dir,
+            GET_INSTANCE_PROFILE,
+            &PlannedProfilesFile {
+                instance_profiles: profiles.clone(),
+            },
+        )?;
+    }
+    if let Some(vpcs) = &snapshot.vpcs {
+        write_json(dir, DESCRIBE_VPCS, &VpcsFile { vpcs: vpcs.clone() })?;
     }
     if let Some(key_pairs) = &snapshot.key_pairs {
         write_json(

@@ -52,6 +52,18 @@ pub struct ClusterConfig {
     /// `fargateProfiles`.
     #[serde(default)]
     pub fargate_profiles: Vec<FargateProfileSpec>,
+    /// `outpost`: a cluster on AWS Outposts.
+    #[serde(default)]
+    pub outpost: Option<Outpost>,
+}
+
+/// `outpost`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outpost {
+    /// `controlPlaneOutpostARN`.
+    #[serde(default, rename = "controlPlaneOutpostARN")]
+    pub control_plane_outpost_arn: Option<String>,
 }
 
 /// One of `fargateProfiles`.
@@ -116,6 +128,9 @@ pub struct Vpc {
     /// `id`.
     #[serde(default)]
     pub id: Option<String>,
+    /// `cidr`: for an existing VPC, one of its CIDR blocks.
+    #[serde(default)]
+    pub cidr: Option<String>,
     /// `subnets`.
     #[serde(default)]
     pub subnets: Option<Subnets>,
@@ -302,6 +317,9 @@ pub struct NodeGroupIam {
     /// `instanceRoleARN`.
     #[serde(default, rename = "instanceRoleARN")]
     pub instance_role_arn: Option<String>,
+    /// `instanceProfileARN` (self-managed nodegroups only).
+    #[serde(default, rename = "instanceProfileARN")]
+    pub instance_profile_arn: Option<String>,
     /// `attachPolicyARNs`.
     #[serde(default, rename = "attachPolicyARNs")]
     pub attach_policy_arns: Vec<String>,
@@ -397,6 +415,28 @@ impl ClusterConfig {
             .collect()
     }
 
+    /// Every instance profile the self-managed nodegroups name (`iam.instanceProfileARN`), by
+    /// name: the ARN's last path segment, what `iam:GetInstanceProfile` asks for.
+    #[must_use]
+    pub fn instance_profile_names(&self) -> std::collections::BTreeSet<String> {
+        self.node_groups
+            .iter()
+            .filter_map(|ng| ng.iam.as_ref()?.instance_profile_arn.as_deref())
+            .filter_map(profile_name)
+            .collect()
+    }
+
+    /// The existing VPC a `create-cluster` plan names (`vpc.id`).
+    #[must_use]
+    pub fn vpc_id(&self) -> Option<&str> {
+        self.vpc
+            .as_ref()?
+            .id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| crate::snapshot::is_resource_id(id, "vpc"))
+    }
+
     /// Every launch template ID the managed nodegroups name (`launchTemplate.id`).
     #[must_use]
     pub fn launch_template_ids(&self) -> std::collections::BTreeSet<String> {
@@ -429,6 +469,16 @@ impl ClusterConfig {
                     .map(|n| (NodeGroupKind::Managed, n)),
             )
     }
+}
+
+/// The instance profile name of an `instance-profile` ARN (its last path segment), or `None`
+/// for something else.
+#[must_use]
+pub fn profile_name(arn: &str) -> Option<String> {
+    let arn = arn.trim();
+    let (_, resource) = arn.split_once(":instance-profile/")?;
+    let name = resource.rsplit('/').next()?;
+    (arn.starts_with("arn:") && !name.is_empty()).then(|| name.to_owned())
 }
 
 /// A field the file holds that eksdrift does not know, with where it is.

@@ -103,11 +103,19 @@ pub enum Input {
     /// (`get-policy.json`); read only with `-f FILE`.
     #[serde(rename = "get-policy")]
     GetPolicies,
+    /// The instance profiles a ClusterConfig plan's self-managed nodegroups name
+    /// (`iam.instanceProfileARN`), each asked for (`get-instance-profile.json`); read only
+    /// with `-f FILE`.
+    #[serde(rename = "get-instance-profile")]
+    GetInstanceProfiles,
+    /// The existing VPC a `create-cluster` plan names (`vpc.id`; `describe-vpcs.json`); read
+    /// only with `-f FILE --for create-cluster`.
+    DescribeVpcs,
 }
 
 impl Input {
     /// Every input, in the order reports list them.
-    pub const ALL: [Input; 31] = [
+    pub const ALL: [Input; 33] = [
         Input::DescribeStacks,
         Input::DescribeCluster,
         Input::DescribeSubnets,
@@ -139,6 +147,8 @@ impl Input {
         Input::DescribeImages,
         Input::DescribeInstanceTypeOfferings,
         Input::GetPolicies,
+        Input::GetInstanceProfiles,
+        Input::DescribeVpcs,
     ];
 
     /// The kebab-case name reports use: the AWS CLI subcommand.
@@ -176,6 +186,8 @@ impl Input {
             Input::DescribeImages => "describe-images",
             Input::DescribeInstanceTypeOfferings => "describe-instance-type-offerings",
             Input::GetPolicies => "get-policy",
+            Input::GetInstanceProfiles => "get-instance-profile",
+            Input::DescribeVpcs => "describe-vpcs",
         }
     }
 
@@ -227,6 +239,8 @@ impl Input {
             Input::DescribeImages => &["ec2:DescribeImages"],
             Input::DescribeInstanceTypeOfferings => &["ec2:DescribeInstanceTypeOfferings"],
             Input::GetPolicies => &["iam:GetPolicy"],
+            Input::GetInstanceProfiles => &["iam:GetInstanceProfile"],
+            Input::DescribeVpcs => &["ec2:DescribeVpcs"],
         }
     }
 

@@ -27,6 +27,7 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "iam:ListOpenIDConnectProviders",
     "iam:ListRoles",
     "iam:GetPolicy",
+    "iam:GetInstanceProfile",
     "iam:ListAttachedRolePolicies",
     "iam:ListRolePolicies",
     "iam:ListInstanceProfilesForRole",

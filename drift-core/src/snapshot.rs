@@ -169,6 +169,14 @@ pub struct Snapshot {
     /// ARN, or `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<Vec<String>>,
+    /// The instance profiles a plan's self-managed nodegroups name that exist
+    /// (`GetInstanceProfile` for each), or `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_instance_profiles: Option<Vec<PlannedInstanceProfile>>,
+    /// The existing VPC a `create-cluster` plan names, when it exists (`DescribeVpcs`), or
+    /// `None` when not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpcs: Option<Vec<Vpc>>,
     /// A planned eksctl change read from the user's ClusterConfig (`audit -f FILE --for
     /// OPERATION`): the `EKD9xx` rules check it. Not part of a bundle.
     #[serde(skip)]
@@ -375,6 +383,8 @@ impl Snapshot {
             Input::DescribeImages => self.images.is_some(),
             Input::DescribeInstanceTypeOfferings => self.instance_type_offerings.is_some(),
             Input::GetPolicies => self.policies.is_some(),
+            Input::GetInstanceProfiles => self.planned_instance_profiles.is_some(),
+            Input::DescribeVpcs => self.vpcs.is_some(),
             Input::ListRoleAttachments => {
                 self.role_attachments.is_some() && self.role_stack_templates.is_some()
             }
@@ -1285,6 +1295,55 @@ pub struct FargateProfile {
     #[serde(default, deserialize_with = "null_as_default")]
     /// `subnets`, as the AWS CLI prints it.
     pub subnets: Vec<String>,
+}
+
+/// An instance profile, as `aws iam get-instance-profile` prints its `InstanceProfile`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PlannedInstanceProfile {
+    /// `InstanceProfileName`, as the AWS CLI prints it.
+    pub instance_profile_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Arn`, as the AWS CLI prints it.
+    pub arn: Option<String>,
+    #[serde(default)]
+    /// `Roles`, as the AWS CLI prints them (only `RoleName` and `Arn` are kept).
+    pub roles: Vec<ProfileRole>,
+}
+
+/// A role of an instance profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProfileRole {
+    /// `RoleName`, as the AWS CLI prints it.
+    #[serde(default)]
+    pub role_name: String,
+    /// `Arn`, as the AWS CLI prints it.
+    #[serde(default)]
+    pub arn: String,
+}
+
+/// A VPC, as `aws ec2 describe-vpcs` prints each of `Vpcs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Vpc {
+    /// `VpcId`, as the AWS CLI prints it.
+    pub vpc_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `CidrBlock`, as the AWS CLI prints it.
+    pub cidr_block: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// `CidrBlockAssociationSet`, as the AWS CLI prints it (only `CidrBlock` is kept).
+    pub cidr_block_association_set: Vec<VpcCidr>,
+}
+
+/// One of a VPC's IPv4 CIDR blocks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VpcCidr {
+    /// `CidrBlock`, as the AWS CLI prints it.
+    #[serde(default)]
+    pub cidr_block: String,
 }
 
 /// An EC2 key pair, as `aws ec2 describe-key-pairs` prints each of `KeyPairs`.

@@ -43,6 +43,10 @@ const PLAN_OP: &[(&str, drift_core::report::Operation)] = &[
         "plan-cluster-exists",
         drift_core::report::Operation::CreateCluster,
     ),
+    (
+        "plan-cluster-network-unusable",
+        drift_core::report::Operation::CreateCluster,
+    ),
 ];
 
 /// The upgrade a fixture plans (`--to-version`): a bundle does not hold it.

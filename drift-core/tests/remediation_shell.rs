@@ -101,7 +101,7 @@ fn plan_ops(dir: &Path) -> Vec<Operation> {
         "plan-iamserviceaccount-blocked" => vec![Operation::CreateIamserviceaccount],
         "plan-addon-blocked" => vec![Operation::CreateAddon, Operation::UpdateAddon],
         "plan-fargateprofile-blocked" => vec![Operation::CreateFargateprofile],
-        "plan-cluster-exists" => vec![Operation::CreateCluster],
+        "plan-cluster-exists" | "plan-cluster-network-unusable" => vec![Operation::CreateCluster],
         _ => vec![Operation::CreateNodegroup],
     }
 }

@@ -268,10 +268,9 @@ fn a_clusterconfig_plan_needs_the_oidc_provider_for_iamserviceaccounts() {
 /// audited, and the gate passes.
 #[test]
 fn a_clusterconfig_plan_for_a_new_cluster_checks_the_name_is_free() {
+    use std::fmt::Write as _;
     let (_lock, moto) = moto();
-    rt().block_on(async {
-        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
-    });
+    let seeded = rt().block_on(async { seed::eksctl_cluster(moto, "us-west-2", "prod").await });
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str| {
         let p = dir.path().join(format!("{name}.yaml"));
@@ -302,6 +301,162 @@ fn a_clusterconfig_plan_for_a_new_cluster_checks_the_name_is_free() {
     let report = json_of(&out);
     assert_eq!(report["targets"][0]["status"], "audited", "{report:#}");
     assert_eq!(report["targets"][0]["cluster"], "brand-new");
+
+    // Into the existing VPC (EKD911): the file's VPC and subnets are looked up.
+    let into_vpc = |vpc: &str, private: &[(&str, &str)]| {
+        let p = dir.path().join("into-vpc.yaml");
+        let mut text = format!(
+            "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: brand-new\n  region: us-west-2\nvpc:\n  id: {vpc}\n  subnets:\n    private:\n"
+        );
+        for (name, id) in private {
+            writeln!(text, "      {name}: {{ id: {id} }}").unwrap();
+        }
+        std::fs::write(&p, text).unwrap();
+        plan(&p)
+    };
+    let subnets: Vec<(&str, &str)> = seeded
+        .private
+        .iter()
+        .map(|(id, az)| (az.as_str(), id.as_str()))
+        .collect();
+    let out = into_vpc(&seeded.vpc, &subnets);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(super::api_calls(&json_of(&out))["ec2:DescribeVpcs"], 1);
+    let codes_and_messages = |out: &std::process::Output| -> Vec<(String, String)> {
+        json_of(out)["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // A VPC that does not exist.
+    let out = into_vpc("vpc-0123456789abcdef0", &subnets);
+    assert_eq!(out.status.code(), Some(1));
+    let found = codes_and_messages(&out);
+    assert!(
+        found.iter().any(|(c, m)| c == "EKD911"
+            && m.contains("vpc.id vpc-0123456789abcdef0, which does not exist")),
+        "{found:?}"
+    );
+    // Every subnet of the seeded VPC is then in another VPC than vpc.id.
+    assert!(
+        found
+            .iter()
+            .any(|(c, m)| c == "EKD911" && m.contains("not in vpc.id vpc-0123456789abcdef0")),
+        "{found:?}"
+    );
+    // A subnet that does not exist, and one left in a single AZ.
+    let out = into_vpc(
+        &seeded.vpc,
+        &[
+            (subnets[0].0, subnets[0].1),
+            ("gone", "subnet-0123456789abcdef0"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let found = codes_and_messages(&out);
+    assert!(
+        found.iter().any(|(c, m)| c == "EKD911"
+            && m.contains("subnet-0123456789abcdef0 (gone), which does not exist")),
+        "{found:?}"
+    );
+    let out = into_vpc(&seeded.vpc, &[(subnets[0].0, subnets[0].1)]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = codes_and_messages(&out);
+    assert!(
+        found
+            .iter()
+            .any(|(c, m)| c == "EKD911" && m.contains("every subnet of vpc.subnets is in")),
+        "{found:?}"
+    );
+}
+
+/// A self-managed nodegroup's iam.instanceProfileARN: a profile that does not exist, then one
+/// with no role (eksctl reads the node role from it), then one with its role.
+#[test]
+fn a_clusterconfig_plan_checks_the_instance_profile_a_nodegroup_names() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cluster.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\nnodeGroups:\n  - name: ng-legacy\n    instanceType: m5.large\n    iam:\n      instanceProfileARN: arn:aws:iam::123456789012:instance-profile/nodes-legacy\n",
+    )
+    .unwrap();
+    let plan = || {
+        let out = moto
+            .eksdrift()
+            .args(["audit", "--for", "create-nodegroup", "-o", "json", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let report = json_of(&out);
+        let messages: Vec<String> = report["targets"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "EKD905")
+            .map(|f| f["message"].as_str().unwrap().to_owned())
+            .collect();
+        (out.status.code(), messages, report)
+    };
+    let (code, messages, report) = plan();
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("nodes-legacy (iam.instanceProfileARN), which does not exist")),
+        "{messages:?}"
+    );
+    assert_eq!(super::api_calls(&report)["iam:GetInstanceProfile"], 1);
+    let iam = rt().block_on(async {
+        let config = moto.sdk_config("us-west-2").await;
+        let iam = aws_sdk_iam::Client::new(&config);
+        iam.create_instance_profile()
+            .instance_profile_name("nodes-legacy")
+            .send()
+            .await
+            .unwrap();
+        iam
+    });
+    let (code, messages, _) = plan();
+    assert_eq!(code, Some(1));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("the profile holds no role")),
+        "{messages:?}"
+    );
+    rt().block_on(async {
+        iam.create_role()
+            .role_name("nodes-legacy")
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        iam.add_role_to_instance_profile()
+            .instance_profile_name("nodes-legacy")
+            .role_name("nodes-legacy")
+            .send()
+            .await
+            .unwrap();
+    });
+    let (_, messages, report) = plan();
+    assert!(messages.is_empty(), "{messages:?} {report:#}");
 }
 
 /// A nodegroup whose earlier creation rolled back: its stack (ROLLBACK_COMPLETE) takes the name,
@@ -368,17 +523,31 @@ fn a_clusterconfig_plan_finds_a_nodegroup_name_taken_by_a_failed_stack() {
 fn each_plan_read_that_fails_closes_the_plans_gate() {
     use super::faults::{Fault, Proxy, Rule};
     let (_lock, moto) = moto();
-    rt().block_on(async {
-        seed::eksctl_cluster(moto, "us-west-2", "prod").await;
-    });
+    let seeded = rt().block_on(async { seed::eksctl_cluster(moto, "us-west-2", "prod").await });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("cluster.yaml");
     std::fs::write(
         &file,
-        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\naddons:\n  - name: vpc-cni\n    version: v1.20.0-eksbuild.1\nmanagedNodeGroups:\n  - name: ng-9\n    instanceType: m5.large\n    availabilityZones: [us-west-2a]\n    ami: ami-0a1b2c3d4e5f60718\n    ssh: { publicKeyName: ops-key }\n    iam:\n      attachPolicyARNs: [arn:aws:iam::123456789012:policy/nodes-extra]\n",
+        format!("apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-west-2\nvpc:\n  id: {}\naddons:\n  - name: vpc-cni\n    version: v1.20.0-eksbuild.1\nmanagedNodeGroups:\n  - name: ng-9\n    instanceType: m5.large\n    availabilityZones: [us-west-2a]\n    ami: ami-0a1b2c3d4e5f60718\n    ssh: {{ publicKeyName: ops-key }}\n    iam:\n      attachPolicyARNs: [arn:aws:iam::123456789012:policy/nodes-extra]\nnodeGroups:\n  - name: ng-10\n    instanceType: m5.large\n    iam:\n      instanceProfileARN: arn:aws:iam::123456789012:instance-profile/nodes\n", seeded.vpc),
     )
     .unwrap();
-    let cases: [(&str, &str, Fault, &str, &str, &str); 5] = [
+    let cases: [(&str, &str, Fault, &str, &str, &str); 7] = [
+        (
+            "iam",
+            "GetInstanceProfile",
+            Fault::AccessDenied,
+            "create-nodegroup",
+            "plan-nodegroup-reference-missing",
+            "EKD905",
+        ),
+        (
+            "ec2",
+            "DescribeVpcs",
+            Fault::Throttle,
+            "create-cluster",
+            "plan-cluster-network-unusable",
+            "EKD911",
+        ),
         (
             "ec2",
             "DescribeKeyPairs",

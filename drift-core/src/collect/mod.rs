@@ -378,9 +378,17 @@ async fn collect_region(
     // Each described cluster's snapshot from phase 2's answers; the others fail.
     let mut targets = Vec::new();
     let mut ready = Vec::new();
+    // The cluster a create-cluster plan makes, which does not exist yet: its target is the
+    // plan, read beyond the cluster (the file's VPC and subnets), not a failed DescribeCluster.
+    let mut planned_new = Vec::new();
     for name in described.names.iter().filter(|n| !leftovers.contains(n)) {
         match assemble(region, name, &described, &stacks, &queries, opts) {
             Ok(r) => ready.push(r),
+            Err(t) if new_cluster_plan(opts, name, &t) => {
+                planned_new.push(target::new_cluster(
+                    region, name, &described, &stacks, &queries, opts,
+                ));
+            }
             Err(t) => {
                 on_progress(Progress::Cluster {
                     region: region.to_owned(),
@@ -393,7 +401,7 @@ async fn collect_region(
 
     // Phase 3: what the clusters and nodegroups name beyond the stacks' outputs.
     let mut ec2 = early.unwrap_or_else(Ec2State::empty);
-    let (subnet_ids, group_ids) = wanted(opts, ready.iter().map(|(s, _)| s));
+    let (subnet_ids, group_ids) = wanted(opts, ready.iter().chain(&planned_new).map(|(s, _)| s));
     ec2.fetch_more(&clients.ec2, &subnet_ids, &group_ids).await;
     let ec2_queries = [
         format!(
@@ -446,6 +454,27 @@ async fn collect_region(
             queries: own_queries,
         });
     }
+    for (mut snapshot, mut own_queries) in planned_new {
+        own_queries.extend(ec2_queries.iter().cloned());
+        ec2::fill(&mut snapshot, &ec2, read_subnets, read_groups);
+        Box::pin(planned::read(
+            clients,
+            opts,
+            &mut snapshot,
+            &mut own_queries,
+        ))
+        .await;
+        on_progress(Progress::Cluster {
+            region: region.to_owned(),
+            cluster: snapshot.cluster.name.clone(),
+        });
+        targets.push(Target {
+            region: region.to_owned(),
+            cluster: snapshot.cluster.name.clone(),
+            result: Ok(snapshot),
+            queries: own_queries,
+        });
+    }
     // The stacks of clusters that no longer exist: a target each.
     for name in &leftovers {
         targets.push(leftover_target(region, name, &described, &stacks, &queries));
@@ -457,6 +486,15 @@ async fn collect_region(
         .collect();
     targets.sort_by_key(|t| order.get(t.cluster.as_str()).copied().unwrap_or(usize::MAX));
     targets
+}
+
+/// True when `failed` is `name`'s DescribeCluster answering "not found" while a create-cluster
+/// plan makes `name`.
+fn new_cluster_plan(opts: &Options, name: &str, failed: &Target) -> bool {
+    matches!(&failed.result, Err(e) if e.kind == ErrorKind::NotFound)
+        && opts.gate.plan.as_ref().is_some_and(|p| {
+            p.operation == crate::report::Operation::CreateCluster && p.config.metadata.name == name
+        })
 }
 
 /// The subnet and group IDs the snapshots name, of the kinds the selected rules read.

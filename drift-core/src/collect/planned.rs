@@ -11,7 +11,10 @@ use super::paginate::{describe_filtered, paginate};
 use super::target::fail;
 use super::{Clients, Options};
 use crate::input::Input;
-use crate::snapshot::{Image, InstanceTypeOffering, KeyPair, Snapshot};
+use crate::snapshot::{
+    Image, InstanceTypeOffering, KeyPair, PlannedInstanceProfile, ProfileRole, Snapshot, Vpc,
+    VpcCidr,
+};
 
 /// Reads what the snapshot's plan names, into the snapshot; a failed read fails its input.
 pub(super) async fn read(
@@ -109,8 +112,93 @@ pub(super) async fn read(
         }
         Some(Ok(found))
     };
-    let (key_pairs, images, offerings, addon_versions, policies) =
-        tokio::join!(key_pairs, images, offerings, addon_versions, policies);
+    let profile_names = plan.config.instance_profile_names();
+    let profiles = async {
+        if !wants(Input::GetInstanceProfiles) {
+            return None;
+        }
+        let mut found = Vec::new();
+        for name in &profile_names {
+            match clients
+                .iam
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    if let Some(p) = out.instance_profile() {
+                        found.push(PlannedInstanceProfile {
+                            instance_profile_name: p.instance_profile_name().to_owned(),
+                            arn: Some(p.arn().to_owned()),
+                            roles: p
+                                .roles()
+                                .iter()
+                                .map(|r| ProfileRole {
+                                    role_name: r.role_name().to_owned(),
+                                    arn: r.arn().to_owned(),
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+                Err(e) => {
+                    let e = classify("iam:GetInstanceProfile", &e);
+                    // A profile that does not exist is the answer, not a failure.
+                    if e.code.as_deref() != Some("NoSuchEntity") {
+                        return Some(Err(e));
+                    }
+                }
+            }
+        }
+        Some(Ok(found))
+    };
+    // A create-cluster plan into an existing VPC: that VPC.
+    let vpc_id = (plan.operation == crate::report::Operation::CreateCluster)
+        .then(|| plan.config.vpc_id().map(str::to_owned))
+        .flatten();
+    let vpcs = async {
+        if !wants(Input::DescribeVpcs) || plan.operation != crate::report::Operation::CreateCluster
+        {
+            return None;
+        }
+        let Some(id) = vpc_id.as_deref() else {
+            return Some(Ok(Vec::new()));
+        };
+        Some(vpcs(ec2, id).await)
+    };
+    let (key_pairs, images, offerings, addon_versions, policies, profiles, vpcs) = tokio::join!(
+        key_pairs,
+        images,
+        offerings,
+        addon_versions,
+        policies,
+        profiles,
+        vpcs
+    );
+    match profiles {
+        Some(Ok(found)) => {
+            if !profile_names.is_empty() {
+                own_queries.push(format!(
+                    "iam:GetInstanceProfile ({} profiles)",
+                    profile_names.len()
+                ));
+            }
+            snapshot.planned_instance_profiles = Some(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::GetInstanceProfiles, &e),
+        None => {}
+    }
+    match vpcs {
+        Some(Ok(found)) => {
+            if let Some(id) = &vpc_id {
+                own_queries.push(format!("ec2:DescribeVpcs vpc-id {id}"));
+            }
+            snapshot.vpcs = Some(found);
+        }
+        Some(Err(e)) => fail(snapshot, Input::DescribeVpcs, &e),
+        None => {}
+    }
     match policies {
         Some(Ok(found)) => {
             if !policy_arns.is_empty() {
@@ -200,6 +288,41 @@ async fn key_pairs(
             key_pair_id: k.key_pair_id().map(str::to_owned),
         })
         .collect())
+}
+
+/// The VPC `id`, when it exists (by `vpc-id` filter: a missing VPC fails nothing).
+async fn vpcs(ec2: &aws_sdk_ec2::Client, id: &str) -> Result<Vec<Vpc>, CallError> {
+    let filter = Filter::builder().name("vpc-id").values(id).build();
+    let filter = &filter;
+    paginate("ec2:DescribeVpcs", |token| async move {
+        let page = ec2
+            .describe_vpcs()
+            .filters(filter.clone())
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| classify("ec2:DescribeVpcs", &e))?;
+        Ok((
+            page.vpcs()
+                .iter()
+                .map(|v| Vpc {
+                    vpc_id: v.vpc_id().unwrap_or_default().to_owned(),
+                    cidr_block: v.cidr_block().map(str::to_owned),
+                    cidr_block_association_set: v
+                        .cidr_block_association_set()
+                        .iter()
+                        .filter_map(|a| {
+                            Some(VpcCidr {
+                                cidr_block: a.cidr_block()?.to_owned(),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect::<Vec<_>>(),
+            page.next_token().map(str::to_owned),
+        ))
+    })
+    .await
 }
 
 /// The AMIs among `ids` that exist, deprecated ones included (they still launch).

@@ -246,6 +246,39 @@ pub(super) fn assemble(
     Ok((snapshot, own_queries))
 }
 
+/// The snapshot of a cluster a create-cluster plan makes and that does not exist yet: its name,
+/// the stacks a former cluster of that name may have left, and the plan.
+pub(super) fn new_cluster(
+    region: &str,
+    name: &str,
+    described: &Described,
+    stacks: &[Stack],
+    queries: &[String],
+    opts: &super::Options,
+) -> (Snapshot, Vec<String>) {
+    let mut own_queries = queries.to_vec();
+    own_queries.push(format!(
+        "eks:DescribeCluster name={name} (not found: the plan creates it)"
+    ));
+    let snapshot = Snapshot {
+        source: "live".to_owned(),
+        region: Some(region.to_owned()),
+        stacks: cloudformation::stacks_of(stacks, name),
+        cluster: Cluster {
+            name: name.to_owned(),
+            ..Cluster::default()
+        },
+        // DescribeCluster said the cluster is not in the region.
+        clusters: Some(described.listed().cloned().unwrap_or_default()),
+        plan: opts.gate.plan.clone(),
+        observed_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok(),
+        ..Snapshot::default()
+    };
+    (snapshot, own_queries)
+}
+
 /// Records that `input` could not be read.
 pub(super) fn fail(snapshot: &mut Snapshot, input: Input, err: &CallError) {
     snapshot.failures.insert(input, err.to_failure());

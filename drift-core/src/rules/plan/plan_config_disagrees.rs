@@ -54,7 +54,11 @@ fn check(ctx: &Context<'_>) -> Checked {
                     let Some(id) = spec.id.as_deref().map(str::trim) else {
                         continue;
                     };
-                    if !is_resource_id(id, "subnet") || ctx.subnets.contains_key(id) {
+                    // A create-cluster plan's subnets are EKD911's.
+                    if !is_resource_id(id, "subnet")
+                        || ctx.subnets.contains_key(id)
+                        || plan.operation == crate::report::Operation::CreateCluster
+                    {
                         continue;
                     }
                     if ctx.snapshot.source != "live" {

@@ -21,7 +21,12 @@ crate::rules::declare_rule! {
     ///   is in the cluster's VPC, `iam.instanceRoleARN` names a role that exists, each
     ///   customer-managed policy of `iam.attachPolicyARNs` exists (`iam:GetPolicy`), and a
     ///   managed nodegroup's `launchTemplate.id` and `version` (default: the template's
-    ///   default version) exist (`ec2:DescribeLaunchTemplateVersions`, with the others).
+    ///   default version) exist (`ec2:DescribeLaunchTemplateVersions`, with the others);
+    /// - a self-managed nodegroup's `iam.instanceProfileARN` names a profile that exists
+    ///   (`iam:GetInstanceProfile`). Without `iam.instanceRoleARN`, eksctl reads the node role
+    ///   from the profile (`pkg/iam/iam.go`, `ImportInstanceRoleFromProfileARN`): it fails on
+    ///   a profile with no role, and on an ARN with a path (it splits the ARN on `/` and wants
+    ///   two parts). A managed nodegroup with `instanceProfileARN` fails eksctl's validation.
     ///
     /// ## Why it matters
     ///
@@ -36,9 +41,9 @@ crate::rules::declare_rule! {
     slug: "plan-nodegroup-reference-missing",
     severity: Error,
     since: "0.1.0",
-    summary: "a nodegroup of the ClusterConfig names an AMI, key pair, security group or role that does not exist",
+    summary: "a nodegroup of the ClusterConfig names an AMI, key pair, security group, role or instance profile that does not exist",
     breaks: [CreateNodegroup],
-    inputs: [DescribeStacks, DescribeCluster, DescribeKeyPairs, DescribeImages, DescribeSecurityGroups, ListRoles, GetPolicies, DescribeLaunchTemplateVersions],
+    inputs: [DescribeStacks, DescribeCluster, DescribeKeyPairs, DescribeImages, DescribeSecurityGroups, ListRoles, GetPolicies, GetInstanceProfiles, DescribeLaunchTemplateVersions],
 }
 
 fn check(ctx: &Context<'_>) -> Checked {
@@ -109,7 +114,7 @@ fn check(ctx: &Context<'_>) -> Checked {
         }
     }
     let vpc = ctx.cluster.resources_vpc_config.vpc_id.as_deref();
-    for (_, ng) in plan.config.node_pools().filter(|(_, n)| plan.keeps(&n.name)) {
+    for (kind, ng) in plan.config.node_pools().filter(|(_, n)| plan.keeps(&n.name)) {
         for group in ng
             .security_groups
             .iter()
@@ -197,6 +202,73 @@ fn check(ctx: &Context<'_>) -> Checked {
                         .done()],
                 ),
                 Some(_) => {}
+            }
+        }
+        if let Some(profile) = ng
+            .iam
+            .as_ref()
+            .and_then(|i| i.instance_profile_arn.as_deref())
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let shown = crate::text::inline(profile);
+            let with_role = ng
+                .iam
+                .as_ref()
+                .and_then(|i| i.instance_role_arn.as_deref())
+                .is_some_and(|r| !r.trim().is_empty());
+            if kind == crate::config::NodeGroupKind::Managed {
+                missing(
+                    &ng.name,
+                    "AWS::IAM::InstanceProfile",
+                    profile,
+                    format!("instance profile {shown} (iam.instanceProfileARN), which managed nodegroups do not support: eksctl's validation refuses the file"),
+                    "ClusterConfig",
+                    Vec::new(),
+                );
+            } else if let Some(name) = crate::config::profile_name(profile) {
+                match &ctx.snapshot.planned_instance_profiles {
+                    None => unread.push("get-instance-profile.json"),
+                    Some(found) => match found.iter().find(|p| p.instance_profile_name == name) {
+                        None => missing(
+                            &ng.name,
+                            "AWS::IAM::InstanceProfile",
+                            profile,
+                            format!("instance profile {shown} (iam.instanceProfileARN), which does not exist"),
+                            "iam:GetInstanceProfile",
+                            Vec::new(),
+                        ),
+                        Some(p) if !with_role && p.roles.is_empty() => missing(
+                            &ng.name,
+                            "AWS::IAM::InstanceProfile",
+                            profile,
+                            format!("instance profile {shown} (iam.instanceProfileARN) without iam.instanceRoleARN, and the profile holds no role: eksctl fails reading the node role from it (\"instance profile has no roles\")"),
+                            "iam:GetInstanceProfile",
+                            vec![Cmd::new("aws iam add-role-to-instance-profile")
+                                .opt("--instance-profile-name", &name)
+                                .opt("--role-name", "<node role>")
+                                .done()],
+                        ),
+                        Some(_) if !with_role && profile.split('/').count() != 2 => missing(
+                            &ng.name,
+                            "AWS::IAM::InstanceProfile",
+                            profile,
+                            format!("instance profile {shown} (iam.instanceProfileARN) with a path and no iam.instanceRoleARN: eksctl fails on it (\"unexpected format of instance profile ARN\"); add iam.instanceRoleARN"),
+                            "ClusterConfig",
+                            Vec::new(),
+                        ),
+                        Some(_) => {}
+                    },
+                }
+            } else {
+                missing(
+                    &ng.name,
+                    "AWS::IAM::InstanceProfile",
+                    profile,
+                    format!("{shown} as iam.instanceProfileARN, which is not an instance profile ARN"),
+                    "ClusterConfig",
+                    Vec::new(),
+                );
             }
         }
         if let Some(role) = ng.iam.as_ref().and_then(|i| i.instance_role_arn.as_deref()) {
