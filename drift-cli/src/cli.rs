@@ -150,9 +150,18 @@ pub struct AuditArgs {
     #[arg(long, value_name = "[FORMAT=]PATH", value_parser = output_file)]
     pub output_file: Vec<OutputFile>,
 
-    /// Lowest severity that makes the exit code 1
-    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "SEVERITY")]
+    /// Lowest severity that makes the exit code 1: error, warning, info or never; or
+    /// new[:SEVERITY] (needs --baseline): only findings the baseline did not have count, so a
+    /// nightly job alerts on change, not on the known backlog (`new` is `new:error`)
+    #[arg(long, default_value = "error", value_name = "SEVERITY", value_parser = fail_on)]
     pub fail_on: FailOn,
+
+    /// The JSON report of an earlier run (schema 1.x): each finding is marked new or
+    /// persisting (same fingerprint: rule, account, region, cluster, resource), and the
+    /// baseline's findings that are gone are listed as resolved. An unreadable baseline, or one
+    /// that shares no account and region with the run, is an error (exit 2)
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
 
     /// Gate one eksctl operation: the exit code counts only the findings that break it (the
     /// report stays whole; those findings come first in the table). E.g.
@@ -406,12 +415,36 @@ pub enum Shell {
     Fish,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Error,
-    Warning,
-    Info,
-    Never,
+/// `--fail-on`: a severity threshold (none for `never`), over every finding or only the new
+/// ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn {
+    /// `None`: never.
+    pub severity: Option<drift_core::report::Severity>,
+    /// Only findings new against `--baseline` count.
+    pub only_new: bool,
+}
+
+fn fail_on(s: &str) -> Result<FailOn, String> {
+    use drift_core::report::Severity;
+    let (only_new, level) = match s.split_once(':') {
+        Some(("new", level)) => (true, level),
+        None if s == "new" => (true, "error"),
+        _ => (false, s),
+    };
+    let severity = match level {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        "never" if !only_new => None,
+        _ => {
+            return Err(
+                "error, warning, info, never, or new[:error|warning|info] (e.g. new:warning)"
+                    .to_owned(),
+            );
+        }
+    };
+    Ok(FailOn { severity, only_new })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,9 +12,9 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Parser as _;
-use drift_core::report::{Operation, Report, Severity, TargetStatus};
+use drift_core::report::{Operation, Report, TargetStatus};
 use drift_core::rules;
 
 use crate::cli::{AuditArgs, Cli, ColorChoice, Command, FailOn, Format};
@@ -190,6 +190,21 @@ fn audit(args: &AuditArgs) -> Result<u8> {
     }
     if !args.no_suppress && !config.suppressions.is_empty() {
         drift_core::suppress::apply(&mut report, &config.suppressions, &config::today(), None);
+    }
+    if let Some(path) = &args.baseline {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("--baseline {}", drift_core::text::terminal_safe(&shown)))?;
+        let baseline = drift_core::baseline::parse(&bytes, &shown).map_err(|e| {
+            anyhow::anyhow!(drift_core::text::terminal_safe(&e.to_string()).into_owned())
+        })?;
+        drift_core::baseline::compare(&mut report, &baseline, &shown).map_err(|e| {
+            anyhow::anyhow!(drift_core::text::terminal_safe(&e.to_string()).into_owned())
+        })?;
+    } else if args.fail_on.only_new {
+        anyhow::bail!(
+            "--fail-on new needs --baseline PREVIOUS.json: without one, no finding can be told new"
+        );
     }
     let report = report;
     if args.for_operation == Some(Operation::UpgradeCluster) {
@@ -441,13 +456,7 @@ fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>, allow_pa
     if !partial.is_empty() && !allow_partial {
         return FAILURE;
     }
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    let Some(threshold) = threshold else {
+    let Some(threshold) = fail_on.severity else {
         return OK;
     };
     let mut open = report
@@ -458,6 +467,7 @@ fn exit_code(report: &Report, fail_on: FailOn, gate: Option<Operation>, allow_pa
     let hit = match gate {
         // A finding that makes the gated command fail is what the gate is for.
         Some(op) => open.any(|f| f.breaks.contains(&op)),
+        None if fail_on.only_new => report.has_new_finding_at_or_above(threshold),
         None => open.any(|f| f.severity >= threshold),
     };
     if hit { FINDINGS } else { OK }

@@ -80,7 +80,7 @@ fn seed_case_json_is_one_document_with_the_contract_fields() {
         .code(1)
         .stderr("");
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.3");
+    assert_eq!(v["schema_version"], "1.4");
     assert_eq!(v["tool"]["name"], "eksdrift");
     assert_eq!(v["summary"]["findings"]["error"], 2);
     assert_eq!(v["summary"]["audited"], 1);
@@ -768,7 +768,7 @@ fn for_gates_the_exit_code_on_one_operation() {
         .assert()
         .code(0);
     let v = json(&a);
-    assert_eq!(v["schema_version"], "1.3");
+    assert_eq!(v["schema_version"], "1.4");
     let findings = v["targets"][0]["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 3);
     assert_eq!(
@@ -1207,7 +1207,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| r["partialFingerprints"]["eksdriftFinding/v2"].clone())
+            .map(|r| r["partialFingerprints"]["eksdriftFinding/v3"].clone())
             .collect::<Vec<_>>()
     };
     let first = run();
@@ -1688,7 +1688,7 @@ fn every_format_tells_targets_and_findings_apart() {
         let results = v["runs"][0]["results"].as_array().unwrap();
         let prints: std::collections::BTreeSet<String> = results
             .iter()
-            .map(|r| r["partialFingerprints"]["eksdriftFinding/v2"].to_string())
+            .map(|r| r["partialFingerprints"]["eksdriftFinding/v3"].to_string())
             .collect();
         assert_eq!(prints.len(), results.len(), "{name}: {prints:?}");
     }
@@ -1701,7 +1701,7 @@ fn every_format_tells_targets_and_findings_apart() {
     let results = v["runs"][0]["results"].as_array().unwrap();
     let prints: std::collections::BTreeSet<String> = results
         .iter()
-        .map(|r| r["partialFingerprints"]["eksdriftFinding/v2"].to_string())
+        .map(|r| r["partialFingerprints"]["eksdriftFinding/v3"].to_string())
         .collect();
     assert_eq!(prints.len(), results.len());
 }

@@ -27,6 +27,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 #![warn(missing_docs)]
 
+pub mod baseline;
 pub mod bundle;
 #[cfg(feature = "aws")]
 pub mod collect;

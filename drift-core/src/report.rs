@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::snapshot::{Cluster, Stack};
 
 /// Version of the JSON report layout: minor = additive, major = breaking.
-pub const SCHEMA_VERSION: &str = "1.3";
+pub const SCHEMA_VERSION: &str = "1.4";
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -65,6 +65,9 @@ pub struct Report {
     pub targets: Vec<TargetReport>,
     /// API calls and wall time of the run.
     pub stats: Stats,
+    /// The comparison with `--baseline` (schema 1.4): its resolved findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +111,24 @@ pub struct Summary {
     /// exit code.
     #[serde(default)]
     pub suppressed: usize,
+    /// Findings by baseline state, with `--baseline` (schema 1.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCounts>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+/// Findings by baseline state (suppressed ones left out).
+pub struct BaselineCounts {
+    /// Findings the baseline did not have.
+    pub new: usize,
+    /// Findings the baseline had too.
+    pub persisting: usize,
+    /// Findings of the baseline this run no longer has.
+    pub resolved: usize,
+    /// Findings of the baseline this run could not check again.
+    pub unverified: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -469,6 +490,10 @@ pub struct Finding {
     /// report but counts toward neither the severity counts nor the exit code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppressed>,
+    /// `new` or `persisting` against the `--baseline` report (schema 1.4); absent without
+    /// one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<crate::baseline::BaselineState>,
 }
 
 /// The suppression that accepted a finding.
@@ -572,9 +597,11 @@ impl Report {
                 failed: 0,
                 findings: SeverityCounts::default(),
                 suppressed: 0,
+                baseline: None,
             },
             targets,
             stats,
+            baseline: None,
         };
         report.recount();
         report
@@ -586,6 +613,11 @@ impl Report {
         let mut audited = 0;
         let mut partial = 0;
         let mut suppressed = 0;
+        let mut states = self.baseline.as_ref().map(|b| BaselineCounts {
+            resolved: b.resolved.len(),
+            unverified: b.unverified,
+            ..BaselineCounts::default()
+        });
         for t in &self.targets {
             match t.status {
                 TargetStatus::Audited => audited += 1,
@@ -597,6 +629,13 @@ impl Report {
                     suppressed += 1;
                 } else {
                     findings.add(f.severity);
+                    match (&mut states, f.baseline_state) {
+                        (Some(s), Some(crate::baseline::BaselineState::New)) => s.new += 1,
+                        (Some(s), Some(crate::baseline::BaselineState::Persisting)) => {
+                            s.persisting += 1;
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
@@ -607,7 +646,19 @@ impl Report {
             failed: self.targets.len() - audited - partial,
             findings,
             suppressed,
+            baseline: states,
         };
+    }
+
+    /// True when any new finding (against `--baseline`) that no suppression accepted is at or
+    /// above `threshold`. Without a baseline every finding is new.
+    #[must_use]
+    pub fn has_new_finding_at_or_above(&self, threshold: Severity) -> bool {
+        self.targets.iter().flat_map(|t| &t.findings).any(|f| {
+            f.suppressed.is_none()
+                && f.severity >= threshold
+                && f.baseline_state != Some(crate::baseline::BaselineState::Persisting)
+        })
     }
 
     /// True when any finding that no suppression accepted is at or above `threshold`.

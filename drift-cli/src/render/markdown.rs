@@ -70,6 +70,72 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         s.findings.warning,
         s.findings.info
     );
+    // Against a baseline, what changed comes first.
+    if let (Some(b), Some(c)) = (&report.baseline, &s.baseline) {
+        let _ = write!(
+            out,
+            "### New since {}\n\n{} new, {} persisting, {} resolved{} (baseline {})\n\n",
+            md(&b.generated_at),
+            c.new,
+            c.persisting,
+            c.resolved,
+            if c.unverified > 0 {
+                format!(", {} not checked again", c.unverified)
+            } else {
+                String::new()
+            },
+            md(&b.source)
+        );
+        let new: Vec<(&drift_core::TargetReport, &drift_core::report::Finding)> = report
+            .targets
+            .iter()
+            .flat_map(|t| t.findings.iter().map(move |f| (t, f)))
+            .filter(|(_, f)| {
+                f.suppressed.is_none()
+                    && f.baseline_state == Some(drift_core::baseline::BaselineState::New)
+            })
+            .collect();
+        if !new.is_empty() {
+            out.push_str(
+                "| severity | code | cluster | resource | finding |\n|---|---|---|---|---|\n",
+            );
+            for (t, f) in new {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    f.severity,
+                    md(&f.code),
+                    md(&format!(
+                        "{}{} {}",
+                        t.account
+                            .as_deref()
+                            .map(|a| format!("{a}/"))
+                            .unwrap_or_default(),
+                        t.region.as_deref().unwrap_or(""),
+                        t.cluster
+                    )),
+                    md(&f.resource.id),
+                    md(&f.message)
+                );
+            }
+            out.push('\n');
+        }
+        if !b.resolved.is_empty() {
+            out.push_str("Resolved:\n\n");
+            for r in &b.resolved {
+                let _ = writeln!(
+                    out,
+                    "- {} {} {} {}: {}",
+                    r.severity,
+                    md(&r.code),
+                    md(&r.cluster),
+                    md(&r.resource.id),
+                    md(&r.message)
+                );
+            }
+            out.push('\n');
+        }
+    }
     for t in &report.targets {
         let c = t.counts();
         let status = match t.status {
@@ -107,10 +173,13 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         );
         for f in &t.findings {
             let breaks: Vec<&str> = f.breaks.iter().map(|o| o.as_str()).collect();
-            let severity = match &f.suppressed {
+            let mut severity = match &f.suppressed {
                 Some(s) => format!("{} (suppressed: {})", f.severity, md(&s.reason)),
                 None => f.severity.to_string(),
             };
+            if f.baseline_state == Some(drift_core::baseline::BaselineState::New) {
+                severity.push_str(" **new**");
+            }
             let _ = writeln!(
                 out,
                 "| {severity} | {} | {} | {} | {} |",

@@ -64,6 +64,23 @@ pub fn report(w: &mut dyn Write, report: &Report, now: f64) -> io::Result<()> {
             );
         }
     }
+    if let Some(c) = &report.summary.baseline {
+        let _ = writeln!(
+            out,
+            "# HELP eksdrift_findings_by_baseline_state Findings of the last run against --baseline: new, persisting, resolved, and the baseline's not checked again (unverified).\n# TYPE eksdrift_findings_by_baseline_state gauge"
+        );
+        for (state, n) in [
+            ("new", c.new),
+            ("persisting", c.persisting),
+            ("resolved", c.resolved),
+            ("unverified", c.unverified),
+        ] {
+            let _ = writeln!(
+                out,
+                "eksdrift_findings_by_baseline_state{{state=\"{state}\"}} {n}"
+            );
+        }
+    }
     let mut per_target = |name: &str, help: &str, value: &dyn Fn(&TargetReport) -> usize| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         for t in &report.targets {

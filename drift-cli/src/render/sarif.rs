@@ -20,17 +20,6 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// FNV-1a, hex: stable across runs, platforms and versions.
-fn fingerprint(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.bytes().chain([0u8]) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{h:016x}")
-}
-
 /// A value as one URI path segment: everything but RFC 3986's unreserved characters
 /// percent-encoded.
 fn uri_segment(value: &str) -> String {
@@ -91,8 +80,9 @@ fn result(t: &TargetReport, f: &Finding) -> Value {
         }],
         "partialFingerprints": {
             // What tells two findings apart: rule, account (or bundle), region, cluster,
-            // resource, and the message (which names the nodegroup, the importing stack, …).
-            "eksdriftFinding/v2": fingerprint(&[&f.code, region, &t.cluster, &f.resource.id, &f.message]),
+            // resource, and the message with its figures masked (it names the nodegroup, the
+            // importing stack, …): the fingerprint `--baseline` compares.
+            "eksdriftFinding/v3": drift_core::baseline::fingerprint(t, f),
         },
         "properties": {
             "cluster": t.cluster,
@@ -106,6 +96,13 @@ fn result(t: &TargetReport, f: &Finding) -> Value {
     });
     if let Some(i) = index {
         r["ruleIndex"] = json!(i);
+    }
+    // Against --baseline: SARIF's own property for it ("unchanged" is persisting).
+    if let Some(state) = f.baseline_state {
+        r["baselineState"] = json!(match state {
+            drift_core::baseline::BaselineState::New => "new",
+            _ => "unchanged",
+        });
     }
     // An accepted finding is reported as suppressed, which code scanning shows as dismissed.
     if let Some(s) = &f.suppressed {
@@ -135,11 +132,29 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
             })
         })
         .collect();
-    let results: Vec<Value> = report
+    let mut results: Vec<Value> = report
         .targets
         .iter()
         .flat_map(|t| t.findings.iter().map(move |f| result(t, f)))
         .collect();
+    // The baseline's resolved findings: results in state "absent".
+    if let Some(b) = &report.baseline {
+        for r in &b.resolved {
+            results.push(json!({
+                "ruleId": r.code,
+                "level": level(r.severity),
+                "message": {"text": r.message},
+                "baselineState": "absent",
+                "properties": {
+                    "cluster": r.cluster,
+                    "account": r.account,
+                    "region": r.region,
+                    "resourceType": r.resource.kind,
+                    "resource": r.resource.id,
+                },
+            }));
+        }
+    }
     // A target that could not be audited is a notification, not a result: it found nothing.
     let notifications: Vec<Value> = report
         .targets

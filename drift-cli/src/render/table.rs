@@ -111,7 +111,48 @@ pub fn report(
         s.audited,
         s.failed,
         counts(s.findings.error, s.findings.warning, s.findings.info)
-    )
+    )?;
+    write_baseline(w, report)
+}
+
+/// Against `--baseline`: the counts by state, then the resolved findings.
+fn write_baseline(w: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let (Some(b), Some(c)) = (&report.baseline, &report.summary.baseline) else {
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "since {} ({}): {} new (marked NEW), {} persisting, {} resolved{}",
+        safe(&b.generated_at),
+        safe(&b.source),
+        c.new,
+        c.persisting,
+        c.resolved,
+        if c.unverified > 0 {
+            format!(
+                ", {} not checked again (their target or rule did not run)",
+                c.unverified
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    for r in &b.resolved {
+        writeln!(
+            w,
+            "resolved: {} {} {} · {}{} · {}",
+            r.severity,
+            r.code,
+            safe(&r.cluster),
+            r.account
+                .as_deref()
+                .map(|a| format!("{} · ", safe(a)))
+                .unwrap_or_default(),
+            safe(r.region.as_deref().unwrap_or("")),
+            safe(&r.message)
+        )?;
+    }
+    Ok(())
 }
 
 /// More targets than this, and the report starts with one line per target.
@@ -255,9 +296,13 @@ fn write_target(
         let mut table = new_table(color);
         table.set_header(vec!["SEVERITY", "CODE", "RESOURCE", "FINDING"]);
         for f in findings {
+            let code = match f.baseline_state {
+                Some(drift_core::baseline::BaselineState::New) => format!("{}\nNEW", f.code),
+                _ => f.code.clone(),
+            };
             table.add_row(vec![
                 severity_cell(f.severity),
-                Cell::new(&f.code),
+                Cell::new(code),
                 Cell::new(safe(&f.resource.id)),
                 Cell::new(format!(
                     "{}\n→ {}{}",

@@ -161,6 +161,7 @@ impl Rule {
             remediation: Remediation::default(),
             breaks: self.breaks.to_vec(),
             suppressed: None,
+            baseline_state: None,
         }
     }
 }
