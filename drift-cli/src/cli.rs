@@ -359,6 +359,9 @@ pub enum Format {
     Prometheus,
     /// SARIF 2.1.0, for GitHub code scanning
     Sarif,
+    /// One self-contained HTML file: fleet overview, then each cluster's findings, evidence
+    /// and fix commands; opens from disk with no network, filters with JavaScript on
+    Html,
 }
 
 /// One `--output-file`: `FORMAT=PATH`, or a bare `PATH` for the `-o` format.

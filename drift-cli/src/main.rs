@@ -239,6 +239,7 @@ fn audit(args: &AuditArgs) -> Result<u8> {
         Format::Markdown => render::markdown::report(w, &report),
         Format::Prometheus => render::prometheus::report(w, &report, output::now_epoch()),
         Format::Sarif => render::sarif::report(w, &report),
+        Format::Html => render::html::report(w, &report),
     };
     for extra in args.output_file.iter().filter(|o| o.format.is_some()) {
         let format = extra.format.unwrap_or(args.output);
@@ -300,6 +301,7 @@ fn format_name(f: Format) -> &'static str {
         Format::Markdown => "markdown",
         Format::Prometheus => "prometheus",
         Format::Sarif => "sarif",
+        Format::Html => "html",
     }
 }
 

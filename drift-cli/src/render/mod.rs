@@ -1,5 +1,6 @@
 //! Renderers: write to any `Write`, never print directly.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
