@@ -76,7 +76,7 @@ dt{color:var(--muted)}dd{margin:0}
 
 /// Filters by account, region, severity and rule from the `data-` attributes; copy buttons on
 /// fix commands. No AWS string is in here.
-const SCRIPT: &str = r#"
+const SCRIPT: &str = r"
 (function(){
   var form=document.getElementById('filters');
   var findings=Array.prototype.slice.call(document.querySelectorAll('.finding'));
@@ -110,7 +110,7 @@ const SCRIPT: &str = r#"
     box.appendChild(b);
   });
 })();
-"#;
+";
 
 fn severity_class(s: Severity) -> &'static str {
     s.as_str()
@@ -227,9 +227,9 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
          <title>eksdrift report {}</title><style>{STYLE}</style></head><body>\n",
         esc(&report.generated_at)
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<header><h1>eksdrift report</h1><p class=\"muted\">generated {} by {} {}{}</p></header><main>\n",
+        "<header><h1>eksdrift report</h1><p class=\"muted\">generated {} by {} {}{}</p></header><main>",
         esc(&report.generated_at),
         esc(&report.tool.name),
         esc(&report.tool.version),
