@@ -396,9 +396,9 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
         }
         out.push_str("</article>\n");
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "</section></main><script>{SCRIPT}</script></body></html>\n"
+        "</section></main><script>{SCRIPT}</script></body></html>"
     );
     w.write_all(out.as_bytes())
 }
