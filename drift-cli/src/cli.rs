@@ -78,6 +78,7 @@ target that could not be audited.";
 
 /// Which clusters to read live, and how.
 #[derive(Debug, Args, Clone)]
+#[allow(clippy::struct_excessive_bools)] // each is a flag of the command line
 pub struct LiveArgs {
     /// Cluster to audit (repeatable)
     #[arg(short = 'c', long = "cluster", value_name = "NAME", value_parser = cluster_name)]
@@ -96,9 +97,40 @@ pub struct LiveArgs {
     pub profiles: Vec<String>,
 
     /// Audit other accounts through this role: assumes arn:aws:iam::ACCOUNT:role/NAME for each
-    /// --account with sts:AssumeRole (which issues credentials and changes nothing)
-    #[arg(long, value_name = "NAME", requires = "accounts")]
+    /// --account (or each account --org finds) with sts:AssumeRole (which issues credentials
+    /// and changes nothing)
+    #[arg(long, value_name = "NAME")]
     pub assume_role: Option<String>,
+
+    /// Audit every active account of the AWS Organization (organizations:ListAccounts, from
+    /// the management account or a delegated administrator; docs/iam-policy-organizations.json),
+    /// each through --assume-role. Suspended and closed accounts are listed, not audited
+    #[arg(long, requires = "assume_role", conflicts_with_all = ["accounts", "role_arns"])]
+    pub org: bool,
+
+    /// With --org: only the accounts of this organizational unit and of the OUs nested in it
+    /// (repeatable; ou-xxxx-yyyyyyyy, or r-xxxx for the root)
+    #[arg(long = "ou", value_name = "ID", requires = "org")]
+    pub ous: Vec<String>,
+
+    /// With --org: leave this account out (repeatable)
+    #[arg(long = "exclude-account", value_name = "ID", requires = "org", value_parser = account_id)]
+    pub exclude_accounts: Vec<String>,
+
+    /// Read every region each account has enabled (ec2:DescribeRegions with that account's
+    /// credentials; opt-in regions only where the account opted in) instead of -r
+    #[arg(long, conflicts_with = "regions")]
+    pub all_regions: bool,
+
+    /// Accounts audited at once (each reads its regions in parallel, and --concurrency
+    /// clusters per region)
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub account_concurrency: u32,
+
+    /// No progress line on stderr (it is shown only on a terminal, for runs of more than two
+    /// seconds)
+    #[arg(short, long)]
+    pub quiet: bool,
 
     /// Account to audit through --assume-role (repeatable)
     #[arg(long = "account", value_name = "ID", requires = "assume_role", value_parser = account_id)]
@@ -136,7 +168,7 @@ pub struct AuditArgs {
     pub live: LiveArgs,
 
     /// Capture bundle, or folder of bundles, to audit offline (repeatable)
-    #[arg(long = "from", value_name = "PATH", conflicts_with_all = ["clusters", "all_clusters", "regions", "profiles", "assume_role", "role_arns"])]
+    #[arg(long = "from", value_name = "PATH", conflicts_with_all = ["clusters", "all_clusters", "regions", "profiles", "assume_role", "role_arns", "org", "all_regions"])]
     pub from: Vec<PathBuf>,
 
     /// Report format

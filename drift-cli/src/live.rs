@@ -33,36 +33,47 @@ impl Source {
 }
 
 /// The accounts to read: one per role (assumed from the first profile, or the default chain),
-/// else one per profile, else the default chain.
-fn sources(args: &LiveArgs) -> Vec<Source> {
+/// else one per profile, else the default chain. With `--org`, `discovered` lists the accounts.
+fn sources(args: &LiveArgs, discovered: &[String]) -> Result<Vec<Source>> {
     let mut roles: Vec<String> = args.role_arns.clone();
     if let Some(name) = &args.assume_role {
+        let accounts = if args.org {
+            discovered
+        } else {
+            &args.accounts[..]
+        };
+        if accounts.is_empty() && !args.org {
+            anyhow::bail!(
+                "--assume-role {name} needs the accounts to assume it in: --account ID (repeatable) or --org"
+            );
+        }
         roles.extend(
-            args.accounts
+            accounts
                 .iter()
                 .map(|id| format!("arn:aws:iam::{id}:role/{name}")),
         );
     }
-    if !roles.is_empty() {
+    if !roles.is_empty() || args.org {
         let base = args.profiles.first().cloned();
-        return roles
+        return Ok(roles
             .into_iter()
             .map(|role_arn| Source {
                 profile: base.clone(),
                 role_arn: Some(role_arn),
             })
-            .collect();
+            .collect());
     }
     if args.profiles.is_empty() {
-        return vec![Source::default()];
+        return Ok(vec![Source::default()]);
     }
-    args.profiles
+    Ok(args
+        .profiles
         .iter()
         .map(|p| Source {
             profile: Some(p.clone()),
             role_arn: None,
         })
-        .collect()
+        .collect())
 }
 
 fn options(
@@ -78,6 +89,7 @@ fn options(
             Targets::Named(args.clusters.clone())
         },
         regions: args.regions.clone(),
+        all_regions: args.all_regions,
         profile: source.profile.clone(),
         concurrency: args.concurrency as usize,
         timeout: Duration::from_secs(args.timeout),
@@ -95,6 +107,70 @@ fn options(
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, collect::CollectError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            collect::CollectError::NoCredentials(format!("starting the async runtime: {e}"))
+        })
+}
+
+/// The progress line: on stderr when it is a terminal and `--quiet` is not given, and only
+/// once the run has taken more than two seconds (a quick run prints nothing; cron never sees
+/// it).
+struct Bar {
+    line: ProgressBar,
+    show: bool,
+    started: Instant,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl Bar {
+    fn new(quiet: bool, accounts: usize) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+        let template = if accounts > 1 {
+            "{spinner} {msg} [{pos}/{len} clusters] {prefix} {elapsed}"
+        } else {
+            "{spinner} {msg} [{pos}/{len} clusters] {elapsed}"
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        if accounts > 1 {
+            bar.set_prefix(format!("0/{accounts} accounts"));
+        }
+        Bar {
+            line: bar,
+            show: !quiet && io::stderr().is_terminal(),
+            started: Instant::now(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn tick(&self) {
+        if self.show
+            && self.started.elapsed() > Duration::from_secs(2)
+            && !self.shown.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.line.set_draw_target(ProgressDrawTarget::stderr());
+            self.line.enable_steady_tick(Duration::from_millis(120));
+        }
+    }
+
+    fn on_progress(&self, p: Progress) {
+        match p {
+            Progress::Region { region, clusters } => {
+                self.line.inc_length(clusters as u64);
+                self.line.set_message(format!("reading {region}"));
+            }
+            Progress::Cluster { .. } => self.line.inc(1),
+        }
+        self.tick();
+    }
+}
+
 fn run_collector(
     args: &LiveArgs,
     gate: &collect::GateReads,
@@ -102,58 +178,142 @@ fn run_collector(
     inputs: &std::collections::BTreeSet<drift_core::input::Input>,
 ) -> Result<Collection, collect::CollectError> {
     let opts = options(args, gate, source, inputs);
-    let bar = if io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{pos}/{len} clusters] {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(120));
-    let on_progress = |p: Progress| match p {
-        Progress::Region { region, clusters } => {
-            bar.inc_length(clusters as u64);
-            bar.set_message(format!("reading {region}"));
-        }
-        Progress::Cluster { .. } => bar.inc(1),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            return Err(collect::CollectError::NoCredentials(format!(
-                "starting the async runtime: {e}"
-            )));
-        }
-    };
-    let result = runtime.block_on(collect::collect(&opts, &on_progress));
-    bar.finish_and_clear();
+    let bar = Bar::new(args.quiet, 1);
+    let result = runtime()?.block_on(collect::collect(&opts, &|p| bar.on_progress(p)));
+    bar.line.finish_and_clear();
     result
 }
 
+/// `--org`: the organisation's accounts in scope, said on stderr and kept for the report.
+fn discover(
+    runtime: &tokio::runtime::Runtime,
+    args: &LiveArgs,
+    inputs: &std::collections::BTreeSet<drift_core::input::Input>,
+) -> Result<(
+    Vec<String>,
+    drift_core::report::Discovery,
+    std::collections::BTreeMap<String, u64>,
+)> {
+    let opts = options(
+        args,
+        &collect::GateReads::default(),
+        &Source {
+            profile: args.profiles.first().cloned(),
+            role_arn: None,
+        },
+        inputs,
+    );
+    let found = runtime
+        .block_on(collect::org::discover(
+            &opts,
+            &args.ous,
+            &args.exclude_accounts,
+        ))
+        .map_err(|e| {
+            anyhow::anyhow!(drift_core::text::terminal_safe(&e.to_string()).into_owned())
+        })?;
+    for a in &found.inactive {
+        let _ = writeln!(
+            io::stderr(),
+            "note: account {} ({}) is {}: not audited",
+            drift_core::text::terminal_safe(&a.id),
+            drift_core::text::terminal_safe(&a.name),
+            drift_core::text::terminal_safe(&a.state)
+        );
+    }
+    for id in args
+        .exclude_accounts
+        .iter()
+        .filter(|id| !found.excluded.contains(id))
+    {
+        let _ = writeln!(
+            io::stderr(),
+            "note: --exclude-account {id} is not an account of the organisation (or of the OUs given)"
+        );
+    }
+    let ids: Vec<String> = found.accounts.iter().map(|a| a.id.clone()).collect();
+    let mut discovery = drift_core::report::Discovery::default();
+    discovery.ous.clone_from(&args.ous);
+    discovery.listed = found.accounts.len() + found.inactive.len() + found.excluded.len();
+    discovery.audited.clone_from(&ids);
+    discovery.excluded = found.excluded;
+    discovery.inactive = found.inactive;
+    if !args.quiet {
+        let _ = writeln!(
+            io::stderr(),
+            "organisation: {} accounts in scope, {} to audit, {} excluded, {} not active",
+            discovery.listed,
+            ids.len(),
+            discovery.excluded.len(),
+            discovery.inactive.len()
+        );
+    }
+    Ok((ids, discovery, found.api_calls))
+}
+
 /// A live audit, with the reads `gate` asks for beyond the default audit (a deletion gate's
-/// importers, the upgrade gate's insights and addon versions, every Fargate profile).
+/// importers, the upgrade gate's insights and addon versions, every Fargate profile). Accounts
+/// are read `--account-concurrency` at a time.
 pub fn audit(args: &LiveArgs, gate: &collect::GateReads, selection: &Selection) -> Result<Report> {
+    use futures::StreamExt as _;
     let started = Instant::now();
     let inputs = selection.inputs();
     let mut targets = Vec::new();
     let mut api_calls: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for source in sources(args) {
-        let collection = match run_collector(args, gate, &source, &inputs) {
+    let runtime = runtime()?;
+    let (discovered, discovery) = if args.org {
+        let (ids, discovery, calls) = discover(&runtime, args, &inputs)?;
+        for (op, n) in calls {
+            *api_calls.entry(op).or_default() += n;
+        }
+        (ids, Some(discovery))
+    } else {
+        (Vec::new(), None)
+    };
+    let sources = sources(args, &discovered)?;
+    let bar = Bar::new(args.quiet, sources.len());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = sources.len();
+    let collections = runtime.block_on(
+        futures::stream::iter(sources.iter().enumerate())
+            .map(|(i, source)| {
+                let opts = options(args, gate, source, &inputs);
+                let bar = &bar;
+                let done = &done;
+                async move {
+                    let result = collect::collect(&opts, &|p| bar.on_progress(p)).await;
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    if total > 1 {
+                        bar.line.set_prefix(format!("{n}/{total} accounts"));
+                    }
+                    bar.tick();
+                    (i, result)
+                }
+            })
+            .buffer_unordered(args.account_concurrency.max(1) as usize)
+            .collect::<Vec<_>>(),
+    );
+    bar.line.finish_and_clear();
+    let mut collections = collections;
+    collections.sort_by_key(|(i, _)| *i);
+    for (i, result) in collections {
+        let source = &sources[i];
+        let collection = match result {
             Ok(c) => c,
-            // An account whose role cannot be assumed fails alone; the others are audited.
-            Err(collect::CollectError::AssumeRole(e)) => {
+            // An account whose role cannot be assumed (or whose regions cannot be listed) fails
+            // alone; the others are audited.
+            Err(e @ (collect::CollectError::AssumeRole(_) | collect::CollectError::Regions(_))) => {
                 let _ = writeln!(
                     io::stderr(),
-                    "error: {}",
+                    "error: {}{}",
+                    source
+                        .account()
+                        .map(|a| format!("account {a}: "))
+                        .unwrap_or_default(),
                     drift_core::text::terminal_safe(&e.to_string())
                 );
-                let mut failed = TargetReport::failed("*", None, "live", e.to_target_error());
+                let error = drift_core::report::TargetError::new(e.kind(), e.to_string());
+                let mut failed = TargetReport::failed("*", None, "live", error);
                 failed.account = source.account();
                 targets.push(failed);
                 continue;
@@ -198,7 +358,9 @@ pub fn audit(args: &LiveArgs, gate: &collect::GateReads, selection: &Selection) 
         api_calls,
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
-    Ok(Report::new(targets, crate::output::now_rfc3339(), stats))
+    let mut report = Report::new(targets, crate::output::now_rfc3339(), stats);
+    report.discovery = discovery;
+    Ok(report)
 }
 
 /// Longest folder name `capture` writes, well under every file system's limit of 255 bytes.
@@ -292,7 +454,12 @@ pub fn capture(
     out: &Path,
     plan: Option<drift_core::snapshot::Plan>,
 ) -> Result<u8> {
-    let sources = sources(args);
+    if args.org {
+        anyhow::bail!(
+            "capture reads one account per run: --org is for audit; capture each account with its own --role-arn and --out"
+        );
+    }
+    let sources = sources(args, &[])?;
     let [source] = sources.as_slice() else {
         anyhow::bail!(
             "capture reads one account per run (one -p or one role); run it once per account with its own --out"

@@ -47,6 +47,11 @@ pub const ALLOWED_OPERATIONS: &[&str] = &[
     "autoscaling:DescribeAutoScalingGroups",
     "sts:GetCallerIdentity",
     "sts:AssumeRole",
+    // `--org`, with the management account's (or a delegated administrator's) credentials:
+    // docs/iam-policy-organizations.json.
+    "organizations:ListAccounts",
+    "organizations:ListAccountsForParent",
+    "organizations:ListChildren",
 ];
 
 /// True when `action` (`service:Operation`) is on the allowlist.
@@ -59,25 +64,36 @@ pub fn is_allowed(action: &str) -> bool {
 mod tests {
     use super::ALLOWED_OPERATIONS;
 
-    #[test]
-    fn iam_policy_grants_exactly_the_allowlist() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../docs/iam-policy.json"
-        ))
-        .unwrap();
+    /// The actions one policy document grants (one Allow statement).
+    fn granted(file: &str) -> Vec<String> {
+        let text =
+            std::fs::read_to_string(format!("{}/../docs/{file}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
         let policy: serde_json::Value = serde_json::from_str(&text).unwrap();
         let statements = policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
         assert_eq!(statements[0]["Effect"], "Allow");
-        let mut granted: Vec<&str> = statements[0]["Action"]
+        statements[0]["Action"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect();
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn iam_policy_grants_exactly_the_allowlist() {
+        // The audited accounts' policy, and the management account's for --org.
+        let org = granted("iam-policy-organizations.json");
+        assert!(
+            org.iter().all(|a| a.starts_with("organizations:")),
+            "{org:?}"
+        );
+        let mut granted: Vec<String> = granted("iam-policy.json");
+        assert!(granted.iter().all(|a| !a.starts_with("organizations:")));
+        granted.extend(org);
         granted.sort_unstable();
-        let mut allowed = ALLOWED_OPERATIONS.to_vec();
+        let mut allowed: Vec<String> = ALLOWED_OPERATIONS.iter().map(|a| (*a).to_owned()).collect();
         allowed.sort_unstable();
         assert_eq!(granted, allowed);
         for a in ALLOWED_OPERATIONS {

@@ -68,6 +68,51 @@ pub struct Report {
     /// The comparison with `--baseline` (schema 1.4): its resolved findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::Baseline>,
+    /// The accounts `--org` found (schema 1.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<Discovery>,
+}
+
+/// What Organizations discovery (`--org`) found: every account in scope is audited, excluded
+/// or listed here as inactive — none is left out silently.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Discovery {
+    /// The OUs given (`--ou`); empty: the whole organisation.
+    pub ous: Vec<String>,
+    /// Accounts found in scope.
+    pub listed: usize,
+    /// Active accounts audited (each is one or more targets).
+    pub audited: Vec<String>,
+    /// Accounts `--exclude-account` left out.
+    pub excluded: Vec<String>,
+    /// Accounts not audited because they are not active.
+    pub inactive: Vec<OrgAccount>,
+}
+
+/// One account of an AWS Organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct OrgAccount {
+    /// The account ID.
+    pub id: String,
+    /// Its name in the organisation.
+    pub name: String,
+    /// `State` (`ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`, …), else the retired
+    /// `Status`, else `UNKNOWN`.
+    pub state: String,
+}
+
+impl OrgAccount {
+    /// An account as Organizations lists it.
+    #[must_use]
+    pub fn new(id: String, name: String, state: String) -> Self {
+        OrgAccount { id, name, state }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -602,6 +647,7 @@ impl Report {
             targets,
             stats,
             baseline: None,
+            discovery: None,
         };
         report.recount();
         report

@@ -598,13 +598,18 @@ fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<Request>> {
         })
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&body);
+    // JSON protocols (Organizations) name the operation in X-Amz-Target: `Prefix.Operation`.
+    let target = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("x-amz-target")
+            .then(|| value.trim().rsplit('.').next().unwrap_or("").to_owned())
+    });
     let operation = text
         .split('&')
         .find_map(|kv| kv.strip_prefix("Action="))
-        .map_or_else(
-            || super::harness::eks_operation(&method, &path).to_owned(),
-            str::to_owned,
-        );
+        .map(str::to_owned)
+        .or(target)
+        .unwrap_or_else(|| super::harness::eks_operation(&method, &path).to_owned());
     Ok(Some(Request {
         method,
         path,
@@ -658,6 +663,15 @@ fn error_response(service: &str, fault: Fault) -> (u16, Vec<(&'static str, Strin
             403,
             "UnauthorizedOperation",
             "You are not authorized to perform this operation.",
+        ),
+        ("organizations", Fault::Throttle) => {
+            json(400, "TooManyRequestsException", "Rate exceeded")
+        }
+        ("organizations", Fault::Internal) => json(500, "ServiceException", "internal error"),
+        ("organizations", _) => json(
+            400,
+            "AccessDeniedException",
+            "You don't have permissions to access this resource.",
         ),
         (_, Fault::Throttle) => xml(400, "Throttling", "Rate exceeded"),
         (_, Fault::Internal) => xml(500, "InternalFailure", "internal failure"),

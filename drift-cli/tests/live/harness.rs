@@ -264,6 +264,18 @@ impl Moto {
 /// role there first ([`seed_in_account`]).
 static SEED_CREDENTIALS: Mutex<Option<aws_sdk_ec2::config::Credentials>> = Mutex::new(None);
 
+/// The account seeding writes into: the assumed role's, else the default [`ACCOUNT`].
+static SEED_ACCOUNT: Mutex<Option<String>> = Mutex::new(None);
+
+/// The account seeding writes into now (ARNs the seeded stacks output name it).
+pub fn seed_account() -> String {
+    SEED_ACCOUNT
+        .lock()
+        .unwrap()
+        .clone()
+        .unwrap_or_else(|| ACCOUNT.to_owned())
+}
+
 fn seed_credentials() -> aws_sdk_ec2::config::Credentials {
     SEED_CREDENTIALS.lock().unwrap().clone().unwrap_or_else(|| {
         aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "test")
@@ -302,8 +314,10 @@ where
         None,
         "assumed",
     ));
+    *SEED_ACCOUNT.lock().unwrap() = role_arn.split(':').nth(4).map(str::to_owned);
     seed().await;
     *SEED_CREDENTIALS.lock().unwrap() = None;
+    *SEED_ACCOUNT.lock().unwrap() = None;
 }
 
 /// `service:Operation` of one recorded request (query protocols carry `Action=`; EKS is REST).
@@ -336,6 +350,13 @@ fn action_of(v: &serde_json::Value) -> String {
     };
     if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         return format!("{service}:{action}");
+    }
+    // JSON protocols (Organizations): `X-Amz-Target: Prefix.Operation`.
+    if let Some(target) = v["headers"]["X-Amz-Target"]
+        .as_str()
+        .or_else(|| v["headers"]["x-amz-target"].as_str())
+    {
+        return format!("{service}:{}", target.rsplit('.').next().unwrap_or(target));
     }
     if service == "eks" {
         let op = eks_operation(method, &path);

@@ -4,6 +4,7 @@
 mod deletion;
 mod faults;
 mod harness;
+mod org;
 mod partial;
 mod plan;
 mod seed;

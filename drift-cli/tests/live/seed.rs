@@ -56,7 +56,7 @@ fn template(region: &str, name: &str) -> Value {
         "Description": "EKS cluster (dedicated VPC: true, dedicated IAM: true) [created and managed by eksctl]",
         "Resources": resources,
         "Outputs": {
-            "ARN": {"Value": format!("arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}"), "Export": export("ARN")},
+            "ARN": {"Value": format!("arn:aws:eks:{region}:{}:cluster/{name}", super::harness::seed_account()), "Export": export("ARN")},
             "ClusterSecurityGroupId": {"Value": {"Fn::GetAtt": ["ClusterSecurityGroup", "GroupId"]}, "Export": export("ClusterSecurityGroupId")},
             "ClusterStackName": {"Value": {"Ref": "AWS::StackName"}},
             "FeatureNATMode": {"Value": "Single"},

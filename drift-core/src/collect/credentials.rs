@@ -123,6 +123,44 @@ pub(super) async fn assume_role(
     Ok(SharedCredentialsProvider::new(credentials))
 }
 
+/// The regions the account has enabled (`ec2:DescribeRegions` answers only those by default:
+/// opt-in regions appear where the account opted in), sorted.
+pub(super) async fn enabled_regions(
+    home: &str,
+    opts: &Options,
+    credentials: SharedCredentialsProvider,
+    guard: &ReadOnlyGuard,
+) -> Result<Vec<String>, CallError> {
+    let config = sdk_config(home, opts, credentials).await;
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(&config)
+            .interceptor(guard.clone())
+            .build(),
+    );
+    let out = ec2
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| classify("ec2:DescribeRegions", &e))?;
+    let mut regions: Vec<String> = out
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+        .filter_map(|r| r.region_name().map(str::to_owned))
+        .collect();
+    regions.sort();
+    regions.dedup();
+    if regions.is_empty() {
+        return Err(CallError {
+            action: "ec2:DescribeRegions".to_owned(),
+            kind: ErrorKind::InvalidResponse,
+            code: None,
+            message: "the answer lists no region".to_owned(),
+        });
+    }
+    Ok(regions)
+}
+
 /// The regions to read: as given (deduplicated), else the configuration chain's.
 pub(super) async fn resolve_regions(opts: &Options) -> Result<Vec<String>, CollectError> {
     if opts.regions.is_empty() {

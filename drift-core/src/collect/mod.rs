@@ -37,6 +37,7 @@ pub mod guard;
 mod iam;
 mod map;
 mod network;
+pub mod org;
 mod paginate;
 mod planned;
 mod target;
@@ -76,6 +77,10 @@ pub struct Options {
     pub targets: Targets,
     /// Regions to read; empty means the region of the AWS configuration chain.
     pub regions: Vec<String>,
+    /// Read every region the account has enabled (`ec2:DescribeRegions` with the account's
+    /// credentials, asked in the first of `regions` or the chain's region) instead of
+    /// `regions`.
+    pub all_regions: bool,
     /// The named profile of the AWS config files, if any.
     pub profile: Option<String>,
     /// Clusters described at once per region.
@@ -162,6 +167,14 @@ pub enum CollectError {
     #[error("{0}")]
     /// `sts:AssumeRole` failed: this account cannot be read.
     AssumeRole(CallError),
+    #[error(
+        "{0}: --org reads the organization's accounts and needs the credentials of its management account or of a delegated administrator, allowed organizations:ListAccounts (and, with --ou, ListAccountsForParent and ListChildren): docs/iam-policy-organizations.json"
+    )]
+    /// Organizations discovery (`--org`) failed.
+    Organizations(CallError),
+    #[error("listing the account's enabled regions (--all-regions): {0}")]
+    /// `ec2:DescribeRegions` failed for `--all-regions`: this account cannot be read.
+    Regions(CallError),
 }
 
 impl CollectError {
@@ -171,7 +184,10 @@ impl CollectError {
         match self {
             CollectError::NoRegion => ErrorKind::InvalidInput,
             CollectError::NoCredentials(_) => ErrorKind::Credentials,
-            CollectError::Identity(e) | CollectError::AssumeRole(e) => e.kind,
+            CollectError::Identity(e)
+            | CollectError::AssumeRole(e)
+            | CollectError::Organizations(e)
+            | CollectError::Regions(e) => e.kind,
         }
     }
 }
@@ -257,6 +273,13 @@ pub async fn collect(
         Some(role) => {
             credentials::assume_role(&regions[0], opts, credentials, &guard, role).await?
         }
+    };
+    let regions = if opts.all_regions {
+        credentials::enabled_regions(&regions[0], opts, credentials.clone(), &guard)
+            .await
+            .map_err(CollectError::Regions)?
+    } else {
+        regions
     };
 
     // The identity check runs alongside the regions' work: bad credentials fail the whole run

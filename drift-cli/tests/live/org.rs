@@ -1,0 +1,371 @@
+//! `--org`: Organizations discovery against moto, which keeps one organisation for the
+//! management account and every member account's resources under that account (reached by
+//! assuming a role there).
+//!
+//! The organisation: the management account and `tools` at the root; OU `prod` with
+//! `payments-eu`, its nested OU `prod/emea` with `payments-us`, and `locked` (whose role cannot
+//! be assumed); OU `dev` with `sandbox` (excluded) and `old` (closed: SUSPENDED).
+
+use std::collections::BTreeMap;
+
+use super::faults::{Fault, Proxy, Rule};
+use super::harness::{self, Moto, moto};
+use super::{api_calls, json_of, rt, seed};
+
+struct Org {
+    root: String,
+    prod: String,
+    dev: String,
+    /// Account name → ID.
+    accounts: BTreeMap<&'static str, String>,
+}
+
+async fn organisation(moto: &Moto) -> Org {
+    let config = moto.sdk_config("us-east-1").await;
+    let org = aws_sdk_organizations::Client::new(&config);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_owned();
+    let ou = |parent: String, name: &'static str| {
+        let org = org.clone();
+        async move {
+            org.create_organizational_unit()
+                .parent_id(parent)
+                .name(name)
+                .send()
+                .await
+                .unwrap()
+                .organizational_unit()
+                .unwrap()
+                .id()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let prod = ou(root.clone(), "prod").await;
+    let emea = ou(prod.clone(), "emea").await;
+    let dev = ou(root.clone(), "dev").await;
+    let mut accounts = BTreeMap::new();
+    for (name, parent) in [
+        ("tools", None),
+        ("payments-eu", Some(&prod)),
+        ("locked", Some(&prod)),
+        ("payments-us", Some(&emea)),
+        ("sandbox", Some(&dev)),
+        ("old", Some(&dev)),
+    ] {
+        let status = org
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        let id = status
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_owned();
+        if let Some(parent) = parent {
+            org.move_account()
+                .account_id(&id)
+                .source_parent_id(&root)
+                .destination_parent_id(parent)
+                .send()
+                .await
+                .unwrap();
+        }
+        accounts.insert(name, id);
+    }
+    org.close_account()
+        .account_id(&accounts["old"])
+        .send()
+        .await
+        .unwrap();
+    // Clusters: `tools` has one, both payments accounts a `payments` cluster (one drifted).
+    for (account, cluster, drift) in [
+        ("tools", "ci", false),
+        ("payments-eu", "payments", true),
+        ("payments-us", "payments", false),
+    ] {
+        let role = format!("arn:aws:iam::{}:role/eksdrift-audit", accounts[account]);
+        harness::seed_in_account(moto, &role, || async {
+            let c = seed::eksctl_cluster(moto, "us-west-2", cluster).await;
+            if drift {
+                seed::replace_private_subnets(moto, &c).await;
+            }
+        })
+        .await;
+    }
+    Org {
+        root,
+        prod,
+        dev,
+        accounts,
+    }
+}
+
+fn targets(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["account"].as_str().unwrap_or("").to_owned(),
+                t["cluster"].as_str().unwrap().to_owned(),
+                t["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn org_discovery_audits_every_active_account_in_scope() {
+    let (_lock, moto) = moto();
+    let org = rt().block_on(organisation(moto));
+    let id = |name: &str| org.accounts[name].clone();
+    let proxy = Proxy::start(
+        moto.port,
+        1,
+        vec![Rule::always(
+            "sts",
+            "AssumeRole",
+            Some(&id("locked")),
+            Fault::AccessDenied,
+        )],
+    );
+    moto.post("/moto-api/recorder/reset-recording", &[], "");
+    let run = |extra: &[&str]| {
+        moto.eksdrift_std()
+            .env("AWS_ENDPOINT_URL", proxy.endpoint())
+            .args([
+                "audit",
+                "--all-clusters",
+                "-r",
+                "us-west-2",
+                "-o",
+                "json",
+                "--org",
+                "--assume-role",
+                "eksdrift-audit",
+                "--exclude-account",
+            ])
+            .arg(id("sandbox"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the locked account fails: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("account {} (old) is SUSPENDED", id("old"))),
+        "{stderr}"
+    );
+    let report = json_of(&out);
+    let expected = {
+        let mut v = vec![
+            (id("tools"), "ci".to_owned(), "audited".to_owned()),
+            (
+                id("payments-eu"),
+                "payments".to_owned(),
+                "audited".to_owned(),
+            ),
+            (
+                id("payments-us"),
+                "payments".to_owned(),
+                "audited".to_owned(),
+            ),
+            (id("locked"), "*".to_owned(), "failed".to_owned()),
+        ];
+        v.sort();
+        v
+    };
+    assert_eq!(targets(&report), expected, "{report:#}");
+    let by_account = |name: &str| {
+        report["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["account"] == id(name).as_str())
+            .unwrap()
+            .clone()
+    };
+    // Two `payments` clusters in two accounts: the drifted one is told apart.
+    assert!(
+        by_account("payments-eu")["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "EKD202")
+    );
+    let us = by_account("payments-us");
+    assert!(us["findings"].as_array().unwrap().is_empty(), "{us:#}");
+    assert_eq!(by_account("locked")["error"]["kind"], "access_denied");
+    let d = &report["discovery"];
+    assert_eq!(d["excluded"], serde_json::json!([id("sandbox")]));
+    assert_eq!(d["inactive"][0]["id"], id("old").as_str());
+    assert_eq!(d["inactive"][0]["state"], "SUSPENDED");
+    // The management account, tools, both payments accounts and locked: 5 of 7.
+    assert_eq!(d["audited"].as_array().unwrap().len(), 5, "{d}");
+    assert_eq!(d["listed"], 7);
+    let calls = api_calls(&report);
+    assert_eq!(calls["organizations:ListAccounts"], 1);
+    // Every request was allowlisted, Organizations' included.
+    let actions = moto.recorded_actions();
+    for action in actions
+        .iter()
+        .map(|a| a.split_whitespace().next().unwrap())
+        .filter(|a| !a.starts_with("moto:"))
+    {
+        assert!(
+            drift_core::readonly::is_allowed(action),
+            "{action} is not allowlisted"
+        );
+    }
+    assert!(
+        actions.iter().any(|a| a == "organizations:ListAccounts"),
+        "{actions:#?}"
+    );
+
+    // --ou prod: its accounts and its nested OU's, nothing of dev or the root.
+    let out = moto
+        .eksdrift_std()
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .args([
+            "audit",
+            "--all-clusters",
+            "-r",
+            "us-west-2",
+            "-o",
+            "json",
+            "--org",
+            "--assume-role",
+            "eksdrift-audit",
+            "--ou",
+            &org.prod,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out);
+    let mut audited: Vec<String> = report["discovery"]["audited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    audited.sort();
+    let mut want = vec![id("payments-eu"), id("payments-us"), id("locked")];
+    want.sort();
+    assert_eq!(audited, want);
+    let calls = api_calls(&report);
+    assert_eq!(calls["organizations:ListAccountsForParent"], 2, "{calls:?}");
+    assert_eq!(calls["organizations:ListChildren"], 2, "{calls:?}");
+    assert!(!calls.contains_key("organizations:ListAccounts"));
+    let _ = (&org.root, &org.dev);
+}
+
+#[test]
+fn org_access_denied_is_one_clear_error() {
+    let (_lock, moto) = moto();
+    rt().block_on(organisation(moto));
+    let proxy = Proxy::start(
+        moto.port,
+        1,
+        vec![Rule::always(
+            "organizations",
+            "ListAccounts",
+            None,
+            Fault::AccessDenied,
+        )],
+    );
+    let out = moto
+        .eksdrift_std()
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .args([
+            "audit",
+            "--all-clusters",
+            "-r",
+            "us-west-2",
+            "--org",
+            "--assume-role",
+            "eksdrift-audit",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("organizations:ListAccounts")
+            && stderr.contains("management account")
+            && stderr.contains("docs/iam-policy-organizations.json"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn all_regions_reads_each_region_the_account_has_enabled() {
+    let (_lock, moto) = moto();
+    rt().block_on(async {
+        seed::eksctl_cluster(moto, "us-west-2", "west").await;
+        seed::eksctl_cluster(moto, "eu-west-1", "europe").await;
+    });
+    let out = moto
+        .eksdrift_std()
+        .args(["audit", "--all-clusters", "--all-regions", "-o", "json"])
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out);
+    let mut found: Vec<(String, String)> = report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["region"].as_str().unwrap().to_owned(),
+                t["cluster"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("eu-west-1".to_owned(), "europe".to_owned()),
+            ("us-west-2".to_owned(), "west".to_owned())
+        ]
+    );
+    let calls = api_calls(&report);
+    assert_eq!(calls["ec2:DescribeRegions"], 1);
+    assert!(
+        calls["eks:ListClusters"] > 10,
+        "every enabled region is listed: {calls:?}"
+    );
+}
