@@ -124,7 +124,7 @@ pub struct LiveArgs {
 
     /// Accounts audited at once (each reads its regions in parallel, and --concurrency
     /// clusters per region)
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub account_concurrency: u32,
 
     /// No progress line on stderr (it is shown only on a terminal, for runs of more than two

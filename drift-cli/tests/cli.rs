@@ -2339,3 +2339,51 @@ fn every_example_clusterconfig_parses_and_plans_against_the_clean_capture() {
         }
     }
 }
+
+/// The eksdrift container's `args:` in docs/k8s-cronjob.yaml (a YAML list of plain scalars).
+fn cronjob_args() -> Vec<String> {
+    let text = fs::read_to_string(root().join("docs/k8s-cronjob.yaml")).unwrap();
+    let mut lines = text.lines().skip_while(|l| !l.contains("- name: eksdrift"));
+    let args_line = lines
+        .find(|l| l.trim() == "args:")
+        .expect("args: in the eksdrift container");
+    let indent = args_line.len() - args_line.trim_start().len();
+    lines
+        .take_while(|l| {
+            let i = l.len() - l.trim_start().len();
+            i > indent && l.trim_start().starts_with("- ")
+        })
+        .map(|l| l.trim_start().trim_start_matches("- ").trim().to_owned())
+        .collect()
+}
+
+/// The nightly CronJob's command line is a command line eksdrift takes: it gets past parsing
+/// to Organizations discovery (here against a closed port: one clear error, exit 2, no usage
+/// error).
+#[test]
+fn the_cronjob_manifest_command_line_is_accepted() {
+    let args = cronjob_args();
+    assert!(args.len() > 10 && args[0] == "audit", "{args:?}");
+    for flag in ["--org", "--baseline", "--fail-on", "--all-regions"] {
+        assert!(args.iter().any(|a| a == flag), "{flag} in {args:?}");
+    }
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let out = eksdrift()
+        .args(&args)
+        .args(["--max-attempts", "1", "--timeout", "2"])
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("Usage:"), "a usage error: {stderr}");
+    assert!(stderr.contains("organizations:ListAccounts"), "{stderr}");
+}

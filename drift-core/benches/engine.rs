@@ -1,4 +1,4 @@
-//! `cargo bench -p drift-core`: the engine on a synthetic cluster with 1,000 subnets.
+//! `cargo bench -p eksdrift-core`: the engine on a synthetic cluster with 1,000 subnets.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use drift_core::snapshot::{

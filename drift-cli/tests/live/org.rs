@@ -369,3 +369,164 @@ fn all_regions_reads_each_region_the_account_has_enabled() {
         "every enabled region is listed: {calls:?}"
     );
 }
+
+/// Benchmark (not a timed test): 100 accounts × 3 clusters behind the proxy's 80 ms latency,
+/// audited with `--org`; the same for the 10 accounts of one OU. Prints wall times (median of
+/// 3), calls, and how both grow from 10 to 100 accounts, at the default `--account-concurrency`
+/// and at 16. `cargo test --release -p drift-cli --test live -- --ignored org_figures
+/// --nocapture`
+#[test]
+#[ignore = "benchmark: run by hand"]
+fn org_figures() {
+    use std::time::{Duration, Instant};
+    let (_lock, moto) = moto();
+    let latency_ms: u64 = std::env::var("EKSDRIFT_LATENCY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(80);
+    let seeding = Instant::now();
+    let ten = rt().block_on(async {
+        let config = moto.sdk_config("us-east-1").await;
+        let org = aws_sdk_organizations::Client::new(&config);
+        org.create_organization().send().await.unwrap();
+        let root = org.list_roots().send().await.unwrap().roots()[0]
+            .id()
+            .unwrap()
+            .to_owned();
+        let ten = org
+            .create_organizational_unit()
+            .parent_id(&root)
+            .name("ten")
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit()
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_owned();
+        for i in 0..100 {
+            let id = org
+                .create_account()
+                .account_name(format!("team-{i:03}"))
+                .email(format!("team-{i:03}@example.com"))
+                .send()
+                .await
+                .unwrap()
+                .create_account_status()
+                .unwrap()
+                .account_id()
+                .unwrap()
+                .to_owned();
+            if i < 10 {
+                org.move_account()
+                    .account_id(&id)
+                    .source_parent_id(&root)
+                    .destination_parent_id(&ten)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            let role = format!("arn:aws:iam::{id}:role/eksdrift-audit");
+            harness::seed_in_account(moto, &role, || async {
+                for c in 0..3 {
+                    seed::eksctl_cluster(moto, "us-east-1", &format!("cluster-{c}")).await;
+                }
+            })
+            .await;
+        }
+        ten
+    });
+    println!(
+        "seeded 100 accounts x 3 clusters in {:.0} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let proxy = super::faults::Proxy::start_with_latency(
+        moto.port,
+        1,
+        Vec::new(),
+        Duration::from_millis(latency_ms),
+    );
+    // The same moto without added latency: the floor moto's own speed sets.
+    let floor = super::faults::Proxy::start_with_latency(moto.port, 1, Vec::new(), Duration::ZERO);
+    let run = |endpoint: &str, extra: &[&str]| {
+        let started = Instant::now();
+        let out = moto
+            .eksdrift_std()
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .args([
+                "audit",
+                "--all-clusters",
+                "-r",
+                "us-east-1",
+                "-o",
+                "json",
+                "--org",
+                "--assume-role",
+                "eksdrift-audit",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let wall = started.elapsed().as_secs_f64();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (wall, json_of(&out))
+    };
+    let slow = proxy.endpoint();
+    let fast = floor.endpoint();
+    run(&slow, &["--ou", &ten]); // warm moto
+    let mut medians = BTreeMap::new();
+    for (name, endpoint, concurrency, accounts) in [
+        ("80 ms", &slow, "1", 10),
+        ("80 ms", &slow, "8", 10),
+        ("80 ms", &slow, "8", 100),
+        ("80 ms", &slow, "16", 10),
+        ("80 ms", &slow, "16", 100),
+        ("0 ms", &fast, "16", 100),
+    ] {
+        let mut extra = vec!["--account-concurrency", concurrency];
+        if accounts == 10 {
+            extra.extend(["--ou", ten.as_str()]);
+        }
+        let mut times = Vec::new();
+        let mut report = serde_json::Value::Null;
+        for _ in 0..3 {
+            let (wall, r) = run(endpoint, &extra);
+            times.push(wall);
+            report = r;
+        }
+        times.sort_by(f64::total_cmp);
+        let calls: u64 = api_calls(&report).values().sum();
+        let targets = report["targets"].as_array().unwrap().len();
+        println!(
+            "latency {name}, --account-concurrency {concurrency}, {accounts} accounts: {targets} clusters, {calls} calls, wall median {:.2} s (min {:.2}, max {:.2})",
+            times[1], times[0], times[2]
+        );
+        medians.insert((name, concurrency, accounts), (times[1], calls));
+    }
+    for c in ["8", "16"] {
+        let (w10, c10) = medians[&("80 ms", c, 10)];
+        let (w100, c100) = medians[&("80 ms", c, 100)];
+        println!(
+            "--account-concurrency {c}: 10 -> 100 accounts: wall x{:.2}, calls x{:.2}",
+            w100 / w10,
+            c100 as f64 / c10 as f64
+        );
+    }
+    let (one, _) = medians[&("80 ms", "1", 10)];
+    let (eight, _) = medians[&("80 ms", "8", 10)];
+    println!(
+        "10 accounts: --account-concurrency 1 -> 8: wall x{:.2}",
+        eight / one
+    );
+    let (floor_wall, _) = medians[&("0 ms", "16", 100)];
+    let (slow_wall, _) = medians[&("80 ms", "16", 100)];
+    println!(
+        "100 accounts at 16: {slow_wall:.2} s with 80 ms, {floor_wall:.2} s with none (moto's own speed)"
+    );
+}
