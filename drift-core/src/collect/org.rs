@@ -144,3 +144,28 @@ pub async fn discover(
     discovery.api_calls = guard.calls();
     Ok(discovery)
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_organizations::types::{Account, AccountState, AccountStatus};
+
+    use super::account;
+
+    #[test]
+    fn state_wins_and_the_retired_status_is_read_without_it() {
+        let both = Account::builder()
+            .id("111111111111")
+            .name("a")
+            .state(AccountState::PendingClosure)
+            .status(AccountStatus::Active)
+            .build();
+        assert_eq!(account(&both).state, "PENDING_CLOSURE");
+        let old = Account::builder()
+            .id("222222222222")
+            .status(AccountStatus::Suspended)
+            .build();
+        assert_eq!(account(&old).state, "SUSPENDED");
+        let neither = Account::builder().id("333333333333").build();
+        assert_eq!(account(&neither).state, "UNKNOWN");
+    }
+}
