@@ -4,27 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn eksdrift() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_eksdrift"));
-    cmd.env_remove("NO_COLOR").env("COLUMNS", "100");
-    cmd
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
+mod common;
+use common::{copy_dir, eksdrift, root};
 
 /// Three bundles as a nightly job sees them: `a` keeps its drift (with changed evidence), `b`
 /// is fixed between the runs, `c` joins in the second run.
@@ -209,7 +190,7 @@ fn every_format_shows_the_baseline_states() {
     };
     let table = run("table");
     assert!(table.contains("NEW"), "{table}");
-    assert!(table.contains("new (marked NEW)"), "{table}");
+    assert!(table.contains("(new ones marked NEW)"), "{table}");
     assert!(table.contains("resolved: error EKD202"), "{table}");
 
     let markdown = run("markdown");

@@ -8,35 +8,16 @@ use std::process::{Command, Stdio};
 use assert_cmd::assert::Assert;
 use predicates::prelude::*;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
+use common::{copy_dir, eksdrift, root};
 
 fn fixture(name: &str) -> PathBuf {
     root().join("fixtures").join(name)
 }
 
-fn eksdrift() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_eksdrift"));
-    cmd.env_remove("NO_COLOR").env("COLUMNS", "100");
-    cmd
-}
-
 fn json(assert: &Assert) -> serde_json::Value {
     // Exactly one JSON document: from_slice rejects trailing content.
     serde_json::from_slice(&assert.get_output().stdout).expect("stdout is one JSON document")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -281,33 +281,20 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     if let (Some(b), Some(c)) = (&report.baseline, &s.baseline) {
         let _ = write!(
             out,
-            "<section id=\"since\"><h2>New since {}</h2><p class=\"muted\">{} new, {} persisting, {} resolved{} · baseline {}</p><ul>",
+            "<section id=\"since\"><h2>New since {}</h2><p class=\"muted\">{} · baseline {}</p><ul>",
             esc(&b.generated_at),
-            c.new,
-            c.persisting,
-            c.resolved,
-            if c.unverified > 0 {
-                format!(", {} not checked again", c.unverified)
-            } else {
-                String::new()
-            },
+            super::baseline_counts(c),
             esc(&b.source)
         );
-        for (i, t) in report.targets.iter().enumerate() {
-            for f in t
-                .findings
-                .iter()
-                .filter(|f| f.suppressed.is_none() && f.baseline_state == Some(BaselineState::New))
-            {
-                let _ = write!(
-                    out,
-                    "<li><span class=\"sev {0}\">{0}</span> <code>{1}</code> <a href=\"#t{i}\">{2}</a>: {3}</li>",
-                    severity_class(f.severity),
-                    esc(&f.code),
-                    esc(&t.cluster),
-                    esc(&f.message)
-                );
-            }
+        for (i, t, f) in super::new_findings(report) {
+            let _ = write!(
+                out,
+                "<li><span class=\"sev {0}\">{0}</span> <code>{1}</code> <a href=\"#t{i}\">{2}</a>: {3}</li>",
+                severity_class(f.severity),
+                esc(&f.code),
+                esc(&t.cluster),
+                esc(&f.message)
+            );
         }
         out.push_str("</ul>");
         if !b.resolved.is_empty() {

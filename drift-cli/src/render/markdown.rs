@@ -74,32 +74,17 @@ pub fn report(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     if let (Some(b), Some(c)) = (&report.baseline, &s.baseline) {
         let _ = write!(
             out,
-            "### New since {}\n\n{} new, {} persisting, {} resolved{} (baseline {})\n\n",
+            "### New since {}\n\n{} (baseline {})\n\n",
             md(&b.generated_at),
-            c.new,
-            c.persisting,
-            c.resolved,
-            if c.unverified > 0 {
-                format!(", {} not checked again", c.unverified)
-            } else {
-                String::new()
-            },
+            super::baseline_counts(c),
             md(&b.source)
         );
-        let new: Vec<(&drift_core::TargetReport, &drift_core::report::Finding)> = report
-            .targets
-            .iter()
-            .flat_map(|t| t.findings.iter().map(move |f| (t, f)))
-            .filter(|(_, f)| {
-                f.suppressed.is_none()
-                    && f.baseline_state == Some(drift_core::baseline::BaselineState::New)
-            })
-            .collect();
+        let new: Vec<_> = super::new_findings(report).collect();
         if !new.is_empty() {
             out.push_str(
                 "| severity | code | cluster | resource | finding |\n|---|---|---|---|---|\n",
             );
-            for (t, f) in new {
+            for (_, t, f) in new {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} |",

@@ -122,20 +122,10 @@ fn write_baseline(w: &mut dyn Write, report: &Report) -> io::Result<()> {
     };
     writeln!(
         w,
-        "since {} ({}): {} new (marked NEW), {} persisting, {} resolved{}",
+        "since {} ({}): {} (new ones marked NEW)",
         safe(&b.generated_at),
         safe(&b.source),
-        c.new,
-        c.persisting,
-        c.resolved,
-        if c.unverified > 0 {
-            format!(
-                ", {} not checked again (their target or rule did not run)",
-                c.unverified
-            )
-        } else {
-            String::new()
-        }
+        super::baseline_counts(c)
     )?;
     for r in &b.resolved {
         writeln!(
