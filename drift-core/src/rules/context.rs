@@ -62,6 +62,18 @@ pub(crate) struct Context<'a> {
     roles: HashMap<(&'a str, &'a str), &'a Role>,
 }
 
+/// The cluster's OIDC issuer and the account's IAM OIDC providers ([`Context::oidc_provider`]).
+pub(crate) struct OidcProvider<'a> {
+    /// `identity.oidc.issuer`.
+    pub(crate) issuer: &'a str,
+    /// Every provider ARN of the account.
+    pub(crate) providers: &'a [String],
+    /// `:oidc-provider/<issuer without https://>`: how the issuer's provider ARN ends.
+    pub(crate) suffix: String,
+    /// True when a provider ARN ends so.
+    pub(crate) exists: bool,
+}
+
 impl<'a> Context<'a> {
     pub(crate) fn new(snapshot: &'a Snapshot) -> Self {
         let cluster = &snapshot.cluster;
@@ -116,6 +128,29 @@ impl<'a> Context<'a> {
 
     /// The IAM role an ARN names (by account and name, whatever its path), when the roles
     /// were collected and it exists.
+    /// The cluster's OIDC issuer, and whether IAM has an OIDC provider for it (an ARN ending
+    /// in `oidc-provider/<issuer without https://>`); [`Skip`] when the cluster names no issuer
+    /// or the provider list was not read.
+    pub(crate) fn oidc_provider(&self) -> Result<OidcProvider<'a>, Skip> {
+        let Some(issuer) = self.cluster.oidc_issuer() else {
+            return Err(Skip(
+                "describe-cluster.json has no identity.oidc.issuer".to_owned(),
+            ));
+        };
+        let Some(providers) = &self.snapshot.oidc_providers else {
+            return Err(Skip(
+                "no OIDC provider list (list-open-id-connect-providers.json absent)".to_owned(),
+            ));
+        };
+        let suffix = format!(":oidc-provider/{}", issuer.trim_start_matches("https://"));
+        Ok(OidcProvider {
+            issuer,
+            providers,
+            exists: providers.iter().any(|p| p.ends_with(&suffix)),
+            suffix,
+        })
+    }
+
     pub(crate) fn role(&self, arn: &str) -> Option<&'a Role> {
         self.roles.get(&role_key(arn)?).copied()
     }

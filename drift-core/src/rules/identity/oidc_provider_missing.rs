@@ -1,7 +1,7 @@
 use crate::report::{Evidence, Resource, src};
 use crate::rules::remedy::Cmd;
 use crate::rules::context::ROLE_OUTPUT;
-use crate::rules::{Checked, Context, Skip};
+use crate::rules::{Checked, Context};
 use crate::snapshot::{Stack, tags};
 
 crate::rules::declare_rule! {
@@ -82,21 +82,11 @@ fn check(ctx: &Context<'_>) -> Checked {
     if irsa.is_empty() {
         return Ok(Vec::new());
     }
-    let Some(issuer) = ctx.cluster.oidc_issuer() else {
-        return Err(Skip(
-            "describe-cluster.json has no identity.oidc.issuer".to_owned(),
-        ));
-    };
-    let Some(providers) = &ctx.snapshot.oidc_providers else {
-        return Err(Skip(
-            "no OIDC provider list (list-open-id-connect-providers.json absent)".to_owned(),
-        ));
-    };
-    let path = issuer.trim_start_matches("https://");
-    let suffix = format!(":oidc-provider/{path}");
-    if providers.iter().any(|p| p.ends_with(&suffix)) {
+    let oidc = ctx.oidc_provider()?;
+    if oidc.exists {
         return Ok(Vec::new());
     }
+    let (issuer, suffix, providers) = (oidc.issuer, oidc.suffix, oidc.providers);
     let names: Vec<&str> = irsa.iter().map(|s| s.stack_name.as_str()).collect();
     Ok(vec![
         RULE.finding(
@@ -107,7 +97,7 @@ fn check(ctx: &Context<'_>) -> Checked {
             ),
         )
         .with_expected(Evidence::live(src::OIDC_PROVIDERS, format!("arn:…{suffix}")))
-        .with_actual(Evidence::live(src::OIDC_PROVIDERS, providers.clone()))
+        .with_actual(Evidence::live(src::OIDC_PROVIDERS, providers.to_vec()))
         .with_impact(
             "every IRSA role fails (pods get InvalidIdentityToken or AccessDenied), and eksctl create iamserviceaccount refuses to run",
         )

@@ -142,14 +142,10 @@ fn check(ctx: &Context<'_>) -> Checked {
     );
     // iam.withOIDC: true, but the cluster's provider is gone (or was never made).
     if config.iam.as_ref().and_then(|i| i.with_oidc) == Some(true)
-        && let (Some(issuer), Some(providers)) =
-            (ctx.cluster.oidc_issuer(), &ctx.snapshot.oidc_providers)
+        && let Ok(oidc) = ctx.oidc_provider()
     {
-        let path = issuer.trim_start_matches("https://");
-        if !providers
-            .iter()
-            .any(|p| p.ends_with(&format!(":oidc-provider/{path}")))
-        {
+        let (issuer, providers) = (oidc.issuer, oidc.providers);
+        if !oidc.exists {
             findings.push(
                 RULE.finding(
                     cluster.clone(),

@@ -60,19 +60,9 @@ fn check(ctx: &Context<'_>) -> Checked {
     let cluster = &ctx.cluster.name;
     let file = crate::text::inline(&plan.source).into_owned();
     let mut findings = Vec::new();
-    let Some(issuer) = ctx.cluster.oidc_issuer() else {
-        return Err(Skip("describe-cluster.json has no identity.oidc.issuer".to_owned()));
-    };
-    let Some(providers) = &ctx.snapshot.oidc_providers else {
-        return Err(Skip(
-            "no OIDC provider list (list-open-id-connect-providers.json absent)".to_owned(),
-        ));
-    };
-    let path = issuer.trim_start_matches("https://");
-    if !providers
-        .iter()
-        .any(|p| p.ends_with(&format!(":oidc-provider/{path}")))
-    {
+    let oidc = ctx.oidc_provider()?;
+    let (issuer, providers) = (oidc.issuer, oidc.providers);
+    if !oidc.exists {
         findings.push(
             RULE.finding(
                 Resource::cluster(ctx.cluster),
