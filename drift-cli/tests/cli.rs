@@ -2368,3 +2368,83 @@ fn the_cronjob_manifest_command_line_is_accepted() {
     assert!(!stderr.contains("Usage:"), "a usage error: {stderr}");
     assert!(stderr.contains("organizations:ListAccounts"), "{stderr}");
 }
+
+/// The account flags say what they need before anything is read.
+#[test]
+fn account_flags_that_cannot_work_are_usage_errors() {
+    // --assume-role names a role, not the accounts to assume it in.
+    let out = eksdrift()
+        .args([
+            "audit",
+            "--all-clusters",
+            "-r",
+            "us-west-2",
+            "--assume-role",
+            "audit",
+        ])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--account ID (repeatable) or --org"),
+        "{stderr}"
+    );
+    // --org audits through --assume-role; --ou and --exclude-account only with --org.
+    for args in [
+        &["audit", "--all-clusters", "--org"][..],
+        &["audit", "--all-clusters", "--ou", "ou-ab12-cdef3456"][..],
+        &[
+            "audit",
+            "--all-clusters",
+            "--exclude-account",
+            "111122223333",
+        ][..],
+        &[
+            "audit",
+            "--all-clusters",
+            "--org",
+            "--assume-role",
+            "a",
+            "--account",
+            "111122223333",
+        ][..],
+        &[
+            "audit",
+            "--all-clusters",
+            "--all-regions",
+            "-r",
+            "us-west-2",
+        ][..],
+        &["audit", "--from", "fixtures/clean", "--org"][..],
+    ] {
+        let out = eksdrift().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Usage:"),
+            "{args:?}"
+        );
+    }
+}
+
+/// `--output-file html=PATH` writes the HTML report beside the -o format.
+#[test]
+fn the_html_report_goes_to_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let out = eksdrift()
+        .args(["audit", "--from"])
+        .arg(root().join("fixtures/subnet-replaced"))
+        .args(["-o", "json", "--output-file"])
+        .arg(format!("html={}", page.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("Content-Security-Policy"));
+    let findings = report["targets"][0]["findings"].as_array().unwrap().len();
+    assert_eq!(html.matches("<div class=\"finding ").count(), findings);
+}
