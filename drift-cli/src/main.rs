@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Parser as _;
 use drift_core::report::{Operation, Report, TargetStatus};
 use drift_core::rules;
@@ -193,8 +193,19 @@ fn audit(args: &AuditArgs) -> Result<u8> {
     }
     if let Some(path) = &args.baseline {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("--baseline {}", drift_core::text::terminal_safe(&shown)))?;
+        // Untrusted like a bundle file: a regular file, at most --max-file-mb.
+        let limits =
+            drift_core::bundle::ReadLimits::with_max_file_bytes(args.max_file_mb * 1024 * 1024);
+        let bytes = drift_core::bundle::read_bounded(path, limits)
+            .map_err(|e| {
+                anyhow::anyhow!(drift_core::text::terminal_safe(&e.to_string()).into_owned())
+            })?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--baseline {}: no such file",
+                    drift_core::text::terminal_safe(&shown)
+                )
+            })?;
         let baseline = drift_core::baseline::parse(&bytes, &shown).map_err(|e| {
             anyhow::anyhow!(drift_core::text::terminal_safe(&e.to_string()).into_owned())
         })?;

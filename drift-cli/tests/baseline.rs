@@ -193,6 +193,11 @@ fn every_format_shows_the_baseline_states() {
     assert!(table.contains("(new ones marked NEW)"), "{table}");
     assert!(table.contains("resolved: error EKD202"), "{table}");
 
+    let html = run("html");
+    assert!(html.contains("<h2>New since"), "{html}");
+    assert!(html.contains("<span class=\"new\">new</span>"));
+    assert!(html.contains("<h3>Resolved</h3>"));
+
     let markdown = run("markdown");
     let new_since = markdown.find("### New since").expect("a new-since section");
     let first_cluster = markdown.find("\n### prod").expect("a cluster section");
@@ -265,6 +270,18 @@ fn a_baseline_that_cannot_be_used_is_an_error_never_everything_new() {
             "{name}: {stderr}"
         );
     }
+    // Not a regular file, or over --max-file-mb: refused before it is read whole.
+    let out = fleet.audit(&["a"], &["--baseline", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a regular file"));
+    let big = fleet.path("big.json");
+    fs::write(&big, vec![b' '; 2 * 1024 * 1024]).unwrap();
+    let out = fleet.audit(
+        &["a"],
+        &["--baseline", big.to_str().unwrap(), "--max-file-mb", "1"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over the limit"));
     // Missing.
     let out = fleet.audit(
         &["a"],

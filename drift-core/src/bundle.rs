@@ -580,6 +580,13 @@ fn is_utf16(bytes: &[u8]) -> bool {
         || (bytes.len() >= 2 && (bytes[0] == 0) != (bytes[1] == 0))
 }
 
+/// Reads one untrusted file as a bundle file is read (a `--baseline` report): only a regular file
+/// (a symlink to one is fine), never more than `limits.max_file_bytes`. `None` when it does not
+/// exist.
+pub fn read_bounded(path: &Path, limits: ReadLimits) -> Result<Option<Vec<u8>>, BundleError> {
+    read_file(path, limits)
+}
+
 /// Reads one file of a bundle: only a regular file (a symlink to one is fine), never more than
 /// the limit. `None` when it does not exist.
 fn read_file(path: &Path, limits: ReadLimits) -> Result<Option<Vec<u8>>, BundleError> {

@@ -364,6 +364,44 @@ fn all_regions_reads_each_region_the_account_has_enabled() {
     );
     let calls = api_calls(&report);
     assert_eq!(calls["ec2:DescribeRegions"], 1);
+    // DescribeRegions denied: the account is one failed target (exit 2), nothing read as clean.
+    let proxy = Proxy::start(
+        moto.port,
+        1,
+        vec![Rule::always(
+            "ec2",
+            "DescribeRegions",
+            None,
+            Fault::AccessDenied,
+        )],
+    );
+    let denied = moto
+        .eksdrift_std()
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .args([
+            "audit",
+            "--all-clusters",
+            "--all-regions",
+            "-o",
+            "json",
+            "--max-attempts",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(denied.status.code(), Some(2));
+    let failed = json_of(&denied);
+    assert_eq!(failed["targets"].as_array().unwrap().len(), 1, "{failed:#}");
+    assert_eq!(failed["targets"][0]["status"], "failed");
+    assert_eq!(failed["targets"][0]["error"]["kind"], "access_denied");
+    assert!(
+        failed["targets"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--all-regions"),
+        "{failed:#}"
+    );
     assert!(
         calls["eks:ListClusters"] > 10,
         "every enabled region is listed: {calls:?}"

@@ -441,6 +441,45 @@ fn a_clusterconfig_plan_checks_the_instance_profile_a_nodegroup_names() {
             .any(|m| m.contains("the profile holds no role")),
         "{messages:?}"
     );
+    // capture -f FILE keeps the profile (get-instance-profile.json): offline, the same finding.
+    let bundles = tempfile::tempdir().unwrap();
+    let captured = moto
+        .eksdrift()
+        .args(["capture", "--out"])
+        .arg(bundles.path())
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        captured.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&captured.stderr)
+    );
+    assert!(
+        bundles
+            .path()
+            .join("us-west-2/prod/get-instance-profile.json")
+            .is_file()
+    );
+    let offline = moto
+        .eksdrift()
+        .args(["audit", "--for", "create-nodegroup", "-o", "json", "-f"])
+        .arg(&file)
+        .arg("--from")
+        .arg(bundles.path().join("us-west-2/prod"))
+        .output()
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(1));
+    let offline_messages: Vec<String> = json_of(&offline)["targets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "EKD905")
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(offline_messages, messages);
     rt().block_on(async {
         iam.create_role()
             .role_name("nodes-legacy")
